@@ -1,0 +1,1 @@
+"""The filmc compiler: .film source -> AST -> checked IR -> timeline and render plan."""

@@ -1,0 +1,1 @@
+"""The filmc runtime: executes render plans produced by the compiler."""
