@@ -1,0 +1,1 @@
+"""Registers the pipeline subcommands (plan, build, export, import) with the CLI."""
