@@ -28,7 +28,7 @@ TOP_LEVEL_KEYWORDS = (
     "shot_type", "camera_move", "camera_speed", "angle", "transition", "profile", "ambience",
     "music", "sfx", "time_of_day",
 )  # fmt: skip
-_ITEM_START = re.compile(r"^(?:%s)\b" % "|".join(TOP_LEVEL_KEYWORDS), re.M)
+_ITEM_START = re.compile(r"^(?:{})\b".format("|".join(TOP_LEVEL_KEYWORDS)), re.M)
 
 
 class _MergeNewlines(PostLex):
