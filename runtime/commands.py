@@ -1,0 +1,1 @@
+"""Registers the runtime's subcommands (build, clean, backends, doctor) with the CLI."""
