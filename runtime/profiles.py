@@ -89,10 +89,7 @@ def encode_args(name: str, props: dict[str, Any], threads: int = 0) -> EncodeArg
     else:
         raise ProfileError(f"profile {name}: unknown video codec `{codec}`")
     video += ["-pix_fmt", pix_fmt] + tags.output_args()
-    if codec in ("exr", "dpx"):
-        filter_tail = f"format={pix_fmt}"
-    else:
-        filter_tail = f"{tags.filter_tail()},format={pix_fmt}"
+    filter_tail = f"format={pix_fmt}" if codec in ("exr", "dpx") else f"{tags.filter_tail()},format={pix_fmt}"
     if container in SEQUENCE_CONTAINERS:
         return EncodeArgs(output_name=f"{name}/frame_%06d.{container}", filter_tail=filter_tail, video=video,
                           audio=[], sidecar_audio=f"{name}/{name}.wav", muxer=["-f", "image2", "-start_number", "0"])
