@@ -1,0 +1,1 @@
+"""filmc's sound engine: speech, beds, effects, mixing, loudness, stems and subtitles."""

@@ -1,0 +1,213 @@
+"""Small signal helpers shared by the sound modules.
+
+Everything works on float32 numpy arrays at :data:`SAMPLE_RATE`, shaped ``(n,)`` for mono or
+``(n, channels)`` otherwise. Generators build *periodic* signals (FFT-shaped noise, events added
+with wrap-around) so a loop of any length repeats without a click.
+"""
+
+from __future__ import annotations
+
+from math import gcd
+
+import numpy as np
+from scipy import signal
+
+SAMPLE_RATE = 48_000
+
+
+def db_to_gain(db: float) -> float:
+    return float(10.0 ** (db / 20.0))
+
+
+def gain_to_db(gain: float) -> float:
+    return float(20.0 * np.log10(max(gain, 1e-12)))
+
+
+def seconds_to_samples(seconds: float, sample_rate: int = SAMPLE_RATE) -> int:
+    return int(round(seconds * sample_rate))
+
+
+def as_frames(samples: np.ndarray) -> np.ndarray:
+    """View mono ``(n,)`` as ``(n, 1)`` so channel loops need no special case."""
+    return samples[:, None] if samples.ndim == 1 else samples
+
+
+def resample(samples: np.ndarray, rate_in: int, rate_out: int = SAMPLE_RATE) -> np.ndarray:
+    """Polyphase resampling along time (exact rational ratio, linear phase)."""
+    if rate_in == rate_out:
+        return samples.astype(np.float32, copy=False)
+    g = gcd(int(rate_in), int(rate_out))
+    out = signal.resample_poly(samples, rate_out // g, rate_in // g, axis=0)
+    return out.astype(np.float32)
+
+
+def fade_curve(n: int, shape: str = "equal_power") -> np.ndarray:
+    """Rising gain curve of n samples from 0 towards 1.
+
+    ``equal_power`` (sine) keeps the summed power constant when two unrelated signals cross;
+    ``linear`` keeps the summed amplitude constant, right for two copies of the same signal.
+    """
+    if n <= 0:
+        return np.zeros(0, dtype=np.float32)
+    x = (np.arange(n, dtype=np.float64) + 0.5) / n
+    if shape == "equal_power":
+        return np.sin(0.5 * np.pi * x).astype(np.float32)
+    if shape == "linear":
+        return x.astype(np.float32)
+    raise ValueError(f"unknown fade shape {shape!r} (use 'equal_power' or 'linear')")
+
+
+def apply_fades(
+    samples: np.ndarray,
+    fade_in_s: float = 0.0,
+    fade_out_s: float = 0.0,
+    *,
+    fade_in_shape: str = "equal_power",
+    fade_out_shape: str = "equal_power",
+    sample_rate: int = SAMPLE_RATE,
+) -> np.ndarray:
+    """Return a copy with fade-in and fade-out ramps (each clamped to the signal length)."""
+    out = np.array(samples, dtype=np.float32, copy=True)
+    frames = as_frames(out)
+    n = frames.shape[0]
+    n_in = min(n, seconds_to_samples(fade_in_s, sample_rate))
+    n_out = min(n, seconds_to_samples(fade_out_s, sample_rate))
+    if n_in:
+        frames[:n_in] *= fade_curve(n_in, fade_in_shape)[:, None]
+    if n_out:
+        frames[n - n_out :] *= fade_curve(n_out, fade_out_shape)[::-1, None]
+    return out
+
+
+def tile_to_length(loop: np.ndarray, n: int, offset: int = 0) -> np.ndarray:
+    """Repeat a periodic loop to n samples, starting ``offset`` samples into it."""
+    period = loop.shape[0]
+    if period == 0:
+        raise ValueError("cannot loop an empty signal")
+    idx = (np.arange(n, dtype=np.int64) + offset) % period
+    return loop[idx]
+
+
+def make_loopable(samples: np.ndarray, crossfade: int) -> np.ndarray:
+    """Turn an arbitrary recording into a periodic loop by crossfading its tail into its head.
+
+    The result is ``crossfade`` samples shorter; its last sample flows into its first exactly
+    as the original recording flowed at the crossfade, so tiling it never clicks.
+    """
+    n = samples.shape[0]
+    crossfade = max(0, min(crossfade, n // 2))
+    if crossfade == 0:
+        return np.array(samples, dtype=np.float32, copy=True)
+    frames = as_frames(np.asarray(samples, dtype=np.float32))
+    body = frames[: n - crossfade].copy()
+    tail = frames[n - crossfade :]
+    rise = fade_curve(crossfade, "equal_power")[:, None]
+    fall = fade_curve(crossfade, "equal_power")[::-1, None]
+    body[:crossfade] = body[:crossfade] * rise + tail * fall
+    return body[:, 0] if samples.ndim == 1 else body
+
+
+def shaped_noise(n: int, rng: np.random.Generator, magnitude) -> np.ndarray:
+    """Periodic noise of n samples whose spectrum follows ``magnitude(freqs_hz)``.
+
+    Built in the frequency domain, so the result is exactly periodic in n: a loop of it is
+    seamless. Normalised to unit RMS.
+    """
+    freqs = np.fft.rfftfreq(n, 1.0 / SAMPLE_RATE)
+    spectrum = rng.standard_normal(freqs.size) + 1j * rng.standard_normal(freqs.size)
+    spectrum *= magnitude(freqs)
+    spectrum[0] = 0.0
+    out = np.fft.irfft(spectrum, n)
+    rms = float(np.sqrt(np.mean(out**2)))
+    return (out / rms if rms > 0 else out).astype(np.float32)
+
+
+def band(low_hz: float, high_hz: float, slope: float = 2.0):
+    """Magnitude function for :func:`shaped_noise`: a soft band-pass between two corners."""
+
+    def magnitude(f: np.ndarray) -> np.ndarray:
+        f = np.maximum(f, 1e-3)
+        hp = 1.0 / np.sqrt(1.0 + (low_hz / f) ** (2 * slope)) if low_hz > 0 else 1.0
+        lp = 1.0 / np.sqrt(1.0 + (f / high_hz) ** (2 * slope))
+        return hp * lp
+
+    return magnitude
+
+
+def pink(low_hz: float = 20.0, high_hz: float = 20_000.0, tilt: float = 0.5):
+    """Magnitude function: 1/f**tilt noise (0.5 pink, 1.0 brown) inside a band."""
+    shape = band(low_hz, high_hz)
+
+    def magnitude(f: np.ndarray) -> np.ndarray:
+        return shape(f) / np.maximum(f, low_hz) ** tilt
+
+    return magnitude
+
+
+def smooth_modulation(n: int, rng: np.random.Generator, max_hz: float, depth: float = 1.0) -> np.ndarray:
+    """Slow periodic random gain curve in [1 - depth, 1] (gusts, swells, crowd swell)."""
+    m = shaped_noise(n, rng, band(0.0, max_hz, slope=3.0))
+    lo, hi = float(m.min()), float(m.max())
+    m = (m - lo) / (hi - lo) if hi > lo else np.ones_like(m)
+    return (1.0 - depth + depth * m).astype(np.float32)
+
+
+def periodic_sine(n: int, freq_hz: float, phase: float = 0.0) -> np.ndarray:
+    """Sine rounded to a whole number of cycles in n samples, so it loops exactly."""
+    cycles = max(1, round(freq_hz * n / SAMPLE_RATE))
+    t = np.arange(n, dtype=np.float64) / n
+    return np.sin(2 * np.pi * cycles * t + phase).astype(np.float32)
+
+
+def add_wrapped(buffer: np.ndarray, event: np.ndarray, position: int, gain: float = 1.0) -> None:
+    """Add ``event`` into the circular ``buffer`` at ``position``, wrapping past the end."""
+    n = buffer.shape[0]
+    length = event.shape[0]
+    position %= n
+    done = 0
+    while done < length:
+        start = (position + done) % n
+        take = min(length - done, n - start)
+        buffer[start : start + take] += gain * event[done : done + take]
+        done += take
+
+
+def circular_convolve(impulses: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+    """Convolve a periodic impulse train with a kernel, wrapping the tail: still periodic."""
+    n = impulses.shape[0]
+    k = np.zeros(n, dtype=np.float64)
+    m = min(n, kernel.shape[0])
+    k[:m] = kernel[:m]
+    out = np.fft.irfft(np.fft.rfft(impulses) * np.fft.rfft(k), n)
+    return out.astype(np.float32)
+
+
+def lowpass(samples: np.ndarray, cutoff_hz: float, order: int = 4) -> np.ndarray:
+    sos = signal.butter(order, cutoff_hz, btype="low", fs=SAMPLE_RATE, output="sos")
+    return signal.sosfilt(sos, samples, axis=0).astype(np.float32)
+
+
+def highpass(samples: np.ndarray, cutoff_hz: float, order: int = 2) -> np.ndarray:
+    sos = signal.butter(order, cutoff_hz, btype="high", fs=SAMPLE_RATE, output="sos")
+    return signal.sosfilt(sos, samples, axis=0).astype(np.float32)
+
+
+def bandpass(samples: np.ndarray, low_hz: float, high_hz: float, order: int = 2) -> np.ndarray:
+    sos = signal.butter(order, [low_hz, high_hz], btype="band", fs=SAMPLE_RATE, output="sos")
+    return signal.sosfilt(sos, samples, axis=0).astype(np.float32)
+
+
+def envelope(n: int, attack_s: float, decay_s: float) -> np.ndarray:
+    """Linear attack then exponential decay (time constant ``decay_s``) over n samples."""
+    t = np.arange(n, dtype=np.float64) / SAMPLE_RATE
+    a = max(attack_s, 1.0 / SAMPLE_RATE)
+    rise = np.clip(t / a, 0.0, 1.0)
+    fall = np.exp(-np.maximum(t - a, 0.0) / max(decay_s, 1e-4))
+    return (rise * fall).astype(np.float32)
+
+
+def normalise_peak(samples: np.ndarray, peak_dbfs: float) -> np.ndarray:
+    peak = float(np.max(np.abs(samples))) if samples.size else 0.0
+    if peak == 0.0:
+        return samples.astype(np.float32)
+    return (samples * (db_to_gain(peak_dbfs) / peak)).astype(np.float32)
