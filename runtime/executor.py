@@ -1,0 +1,571 @@
+"""Runs a RenderPlan with any backend: cached, concurrent, memory-aware, crash-safe.
+
+How a build goes:
+1. Decide what to run, walking the plan backwards from its targets: a node whose
+   object is intact is cached; otherwise it runs, and its inputs become needed
+   (and are verified by hash, since they are about to be used).
+2. Run ready nodes while fewer than `jobs` run and their declared memory fits the
+   budget. CPU nodes run in spawned worker processes, GPU nodes in threads.
+3. Each node writes into a temp folder beside its final place; the worker hashes
+   the outputs and writes a manifest; the build process renames the folder into
+   the store and then records it in the index. Killing the build at any moment
+   leaves either no object (the node runs again) or a complete one (kept).
+4. A failure is reported with op, label, spans and the tool's error text; its
+   dependants are skipped; everything independent still runs and is kept.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import heapq
+import multiprocessing
+import os
+import shutil
+import time
+import traceback
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from filmc.compiler.render_plan import PlanNode, RenderPlan
+
+from .backend import Backend, NodeError, NodeOutputs, RunContext, tail
+from .cache import (
+    Cache,
+    OutputRecord,
+    available_memory_mb,
+    check_output_name,
+    measure_outputs,
+    write_manifest,
+)
+from .progress import (
+    BuildFinished,
+    BuildStarted,
+    BuildWarning,
+    EventSink,
+    NodeCached,
+    NodeCorrupt,
+    NodeFailed,
+    NodeFinished,
+    NodeRef,
+    NodeSkipped,
+    NodeStarted,
+)
+
+NodeStatus = Literal["ran", "cached", "failed", "skipped"]
+
+
+class PlanError(ValueError):
+    """The plan cannot be executed as given (bad structure, or the backend cannot run it)."""
+
+
+@dataclass(frozen=True)
+class NodeFailure:
+    """A node that failed for good: everything a user needs to find the cause."""
+
+    id: str
+    op: str
+    label: str
+    spans: tuple[str, ...]
+    error: str
+    transient: bool
+    attempts: int
+
+    def describe(self) -> str:
+        where = f"{self.spans[0]}: " if self.spans else ""
+        more = f" (also serves {', '.join(self.spans[1:])})" if len(self.spans) > 1 else ""
+        tries = f" after {self.attempts} attempts" if self.attempts > 1 else ""
+        return f"{where}{self.op} {self.label or self.id[:12]} failed{tries}{more}:\n{self.error}"
+
+
+@dataclass
+class NodeReport:
+    id: str
+    op: str
+    label: str
+    status: NodeStatus
+    attempts: int = 0
+    started: float | None = None
+    finished: float | None = None
+
+    @property
+    def duration_s(self) -> float | None:
+        if self.started is None or self.finished is None:
+            return None
+        return self.finished - self.started
+
+
+@dataclass
+class BuildResult:
+    run_id: int
+    nodes: dict[str, NodeReport]
+    """Every node of this build by id, in plan order."""
+    failures: list[NodeFailure]
+    corrupt: list[str]
+    """Ids of cached objects found corrupt (and rebuilt, unless they failed)."""
+    outputs: dict[str, NodeOutputs]
+    """The plan's named products (`plan.outputs`) that exist after this build."""
+    wall_s: float
+    retries: int = 0
+    """Attempts that failed transiently and were retried."""
+
+    def count(self, status: NodeStatus) -> int:
+        return sum(1 for r in self.nodes.values() if r.status == status)
+
+    @property
+    def ran(self) -> int:
+        return self.count("ran")
+
+    @property
+    def cached(self) -> int:
+        return self.count("cached")
+
+    @property
+    def failed(self) -> int:
+        return self.count("failed")
+
+    @property
+    def skipped(self) -> int:
+        return self.count("skipped")
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures and self.skipped == 0
+
+    @property
+    def exit_code(self) -> int:
+        """What `filmc build` exits with: 0 when everything asked for exists, 1 otherwise."""
+        return 0 if self.ok else 1
+
+
+# ----- node execution (runs in worker processes and threads) ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    ok: bool
+    started: float
+    finished: float
+    records: list[OutputRecord] = field(default_factory=list)
+    error: str = ""
+    transient: bool = False
+
+
+def run_node(backend: Backend, node: PlanNode, inputs: dict[str, NodeOutputs], workdir: Path,
+             ctx: RunContext) -> _Outcome:
+    """Run one node into `workdir`, then hash its outputs and write its manifest. Never raises:
+    failures come back as data, so nothing depends on pickling arbitrary exceptions."""
+    started = time.time()
+    try:
+        try:
+            backend.run(node, inputs, workdir, ctx)
+        except NodeError as exc:
+            return _Outcome(False, started, time.time(), error=exc.text(), transient=exc.transient)
+        except Exception as exc:
+            trace = tail("".join(traceback.format_exception(exc)))
+            return _Outcome(False, started, time.time(), error=f"{type(exc).__name__}: {exc}\n{trace}")
+        try:
+            records = measure_outputs(workdir, node.outputs)
+        except FileNotFoundError as exc:
+            return _Outcome(False, started, time.time(),
+                            error=f"backend {backend.name} {backend.version} broke its contract: {exc}")
+        write_manifest(workdir, node, backend.name, backend.version, records)
+        return _Outcome(True, started, time.time(), records=records)
+    finally:
+        shutil.rmtree(ctx.scratch, ignore_errors=True)
+
+
+_worker_backend: Backend | None = None
+
+
+def _init_worker(backend: Backend) -> None:
+    global _worker_backend
+    _worker_backend = backend
+
+
+def _run_in_worker(node: PlanNode, inputs: dict[str, NodeOutputs], workdir: Path, ctx: RunContext) -> _Outcome:
+    assert _worker_backend is not None, "worker started without a backend"
+    return run_node(_worker_backend, node, inputs, workdir, ctx)
+
+
+# ----- plan checks and selection ------------------------------------------------------------------------
+
+
+def plan_problems(plan: RenderPlan) -> list[str]:
+    """Structural problems: duplicate ids, inputs that are unknown or come later, bad output names."""
+    problems: list[str] = []
+    seen: set[str] = set()
+    for node in plan.nodes:
+        name = f"node {node.label or node.id} ({node.op})"
+        if node.id in seen:
+            problems.append(f"{name}: duplicate id {node.id}")
+        for i in node.inputs:
+            if i not in seen:
+                problems.append(f"{name}: input {i} is not an earlier node of the plan")
+        for out in node.outputs:
+            try:
+                check_output_name(out)
+            except ValueError as exc:
+                problems.append(f"{name}: {exc}")
+        if node.resources.memory_mb <= 0:
+            problems.append(f"{name}: memory_mb must be positive")
+        seen.add(node.id)
+    for product, node_id in plan.outputs.items():
+        if node_id not in seen:
+            problems.append(f"plan output {product!r} names unknown node {node_id}")
+    return problems
+
+
+def select(plan: RenderPlan, only: Iterable[str] | None) -> list[str]:
+    """Node ids picked by `only`: each selector is a plan output name ('web_mp4'), an op
+    ('compose'), a label ('s01_003') or a node id (or a prefix of one, 6+ characters)."""
+    if only is None:
+        return [n.id for n in plan.nodes]
+    chosen: dict[str, None] = {}
+    for selector in only:
+        if not selector:
+            raise PlanError("an empty selector selects nothing")
+        hits = [plan.outputs[selector]] if selector in plan.outputs else []
+        hits += [n.id for n in plan.nodes if selector in (n.op, n.label, n.id)
+                 or (len(selector) >= 6 and n.id.startswith(selector))]
+        if not hits:
+            raise PlanError(f"nothing in the plan matches {selector!r} (try an output name, op, shot label or id)")
+        chosen.update(dict.fromkeys(hits))
+    return list(chosen)
+
+
+# ----- the build ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Running:
+    node: PlanNode
+    attempt: int
+    workdir: Path
+    pool: cf.Executor
+    in_process: bool
+
+
+class _Build:
+    def __init__(self, plan: RenderPlan, backend: Backend, cache: Cache, *, jobs: int, memory_budget_mb: int,
+                 retries: int, backoff_s: float, verify: str, processes: bool, gpu_slots: int,
+                 emit: EventSink, run_id: int) -> None:
+        self.plan, self.backend, self.cache, self.emit = plan, backend, cache, emit
+        self.jobs, self.budget, self.retries, self.backoff_s = jobs, memory_budget_mb, retries, backoff_s
+        self.verify, self.processes, self.gpu_slots, self.run_id = verify, processes, gpu_slots, run_id
+        self.by_id = plan.by_id()
+        self.order = {n.id: i for i, n in enumerate(plan.nodes)}
+        self.threads = max(1, (os.cpu_count() or 1) // jobs)
+        self.reports: dict[str, NodeReport] = {}
+        self.failures: list[NodeFailure] = []
+        self.corrupt: list[str] = []
+        self.retried = 0
+        self.process_pool: cf.ProcessPoolExecutor | None = None
+        self.thread_pool: cf.ThreadPoolExecutor | None = None
+        self.running: dict[cf.Future[_Outcome], _Running] = {}
+        self.ready: list[tuple[int, str]] = []
+        self.retry_queue: list[tuple[float, int, str, int]] = []
+        self.attempts: dict[str, int] = {}
+        self.uncharged: dict[str, int] = {}
+        """Attempts lost to a worker crash that may not be theirs; they do not count as retries."""
+        self.suspects: set[str] = set()
+        """Nodes lost in a crashed pool beside others: they run alone in the workers until one succeeds."""
+        self.broken_pools: dict[cf.Executor, int] = {}
+
+    # -- deciding what to run --
+
+    def triage(self, targets: list[str]) -> list[str]:
+        """Walk the plan backwards from the targets; return the ids to run, in plan order."""
+        records = self.cache.records()
+        wanted = set(targets)
+        verify_deep = set()
+        to_run: list[str] = []
+        cached: list[tuple[PlanNode, bool]] = []
+        corrupt: list[tuple[PlanNode, str]] = []
+        for node in reversed(self.plan.nodes):
+            if node.id not in wanted:
+                continue
+            integrity = self.cache.check(node, records.get(node.id),
+                                         deep=self.verify == "full" or node.id in verify_deep)
+            if integrity.state == "ok":
+                cached.append((node, integrity.adopted))
+                continue
+            if integrity.state == "corrupt":
+                corrupt.append((node, integrity.detail))
+                # Forget it in the index before removing it, so no crash can leave a 'done' without object.
+                self.cache.record_failure(node, status="corrupt", error=integrity.detail, backend=self.backend.name,
+                                          backend_version=self.backend.version, film=self.plan.film, attempts=0)
+                self.cache.discard(self.cache.object_dir(node.id))
+            to_run.append(node.id)
+            wanted.update(node.inputs)
+            verify_deep.update(node.inputs)  # inputs of a node that runs are hashed before use
+        to_run.reverse()
+        ops: dict[str, tuple[int, int]] = {}
+        for node in self.plan.nodes:
+            if node.id in wanted:
+                total, n_cached = ops.get(node.op, (0, 0))
+                ops[node.op] = (total + 1, n_cached)
+        for node, _ in cached:
+            total, n_cached = ops[node.op]
+            ops[node.op] = (total, n_cached + 1)
+        self.emit(BuildStarted(self.run_id, total=len(cached) + len(to_run), to_run=len(to_run), cached=len(cached),
+                               jobs=self.jobs, memory_budget_mb=self.budget, ops=ops))
+        for node, detail in reversed(corrupt):
+            self.corrupt.append(node.id)
+            self.emit(NodeCorrupt(NodeRef.of(node), detail))
+        for node, adopted in reversed(cached):
+            self.reports[node.id] = NodeReport(node.id, node.op, node.label, "cached")
+            self.emit(NodeCached(NodeRef.of(node), adopted=adopted))
+        if cached:
+            self.cache.touch(n.id for n, _ in cached)
+        return to_run
+
+    # -- scheduling --
+
+    def run(self, to_run: list[str]) -> None:
+        pending = set(to_run)
+        self.waiting_on = {i: sum(1 for d in self.by_id[i].inputs if d in pending) for i in to_run}
+        self.dependants: dict[str, list[str]] = {i: [] for i in to_run}
+        for i in to_run:
+            for d in self.by_id[i].inputs:
+                if d in pending:
+                    self.dependants[d].append(i)
+        for i in to_run:
+            if self.waiting_on[i] == 0:
+                heapq.heappush(self.ready, (self.order[i], i))
+        try:
+            while self.ready or self.running or self.retry_queue:
+                self._release_due_retries()
+                self._start_what_fits()
+                timeout = None
+                if self.retry_queue:
+                    timeout = max(0.0, self.retry_queue[0][0] - time.monotonic())
+                if not self.running:
+                    if timeout is not None:
+                        time.sleep(timeout)
+                    continue
+                done, _ = cf.wait(list(self.running), timeout=timeout, return_when=cf.FIRST_COMPLETED)
+                for future in done:
+                    self._finish(future, self.running.pop(future))
+        finally:
+            for pool in (self.process_pool, self.thread_pool):
+                if pool is not None:
+                    pool.shutdown(wait=not self.running, cancel_futures=True)
+
+    def _release_due_retries(self) -> None:
+        now = time.monotonic()
+        while self.retry_queue and self.retry_queue[0][0] <= now:
+            _, order, node_id, _attempt = heapq.heappop(self.retry_queue)
+            heapq.heappush(self.ready, (order, node_id))
+
+    def _fits(self, node: PlanNode, used_mb: int, reserved_mb: int) -> bool:
+        return used_mb + reserved_mb + node.resources.memory_mb <= self.budget
+
+    def _start_what_fits(self) -> None:
+        used_mb = sum(r.node.resources.memory_mb for r in self.running.values())
+        gpu_busy = sum(1 for r in self.running.values() if r.node.resources.device == "gpu")
+        in_workers = [r for r in self.running.values() if r.in_process]
+        if any(r.node.id in self.suspects for r in in_workers):
+            in_workers.append(in_workers[0])  # a suspect runs alone in the workers: block the others
+        reserved_mb = 0
+        deferred: list[tuple[int, str]] = []
+        while self.ready and len(self.running) < self.jobs:
+            entry = heapq.heappop(self.ready)
+            node = self.by_id[entry[1]]
+            in_process = self._in_process(node)
+            if node.resources.device == "gpu" and gpu_busy >= self.gpu_slots:
+                deferred.append(entry)
+                continue
+            if in_process and in_workers and (len(in_workers) > 1 or node.id in self.suspects
+                                              or in_workers[0].node.id in self.suspects):
+                deferred.append(entry)
+                continue
+            if self._fits(node, used_mb, reserved_mb) or not self.running:
+                if node.resources.memory_mb > self.budget:
+                    self.emit(BuildWarning(f"{node.op} {node.label or node.id[:12]} declares "
+                                           f"{node.resources.memory_mb} MB, more than the {self.budget} MB budget; "
+                                           "running it alone"))
+                job = self._submit(node, in_process)
+                used_mb += node.resources.memory_mb
+                gpu_busy += node.resources.device == "gpu"
+                if in_process:
+                    in_workers.append(job)
+                continue
+            deferred.append(entry)
+            if not reserved_mb:
+                # The first node that does not fit keeps its memory reserved: smaller ones may
+                # start beside the running ones only if it will still fit when they finish.
+                reserved_mb = node.resources.memory_mb
+        for entry in deferred:
+            heapq.heappush(self.ready, entry)
+
+    def _in_process(self, node: PlanNode) -> bool:
+        return self.processes and self.backend.placement(node) == "process"
+
+    def _submit(self, node: PlanNode, in_process: bool) -> _Running:
+        attempt = self.attempts.get(node.id, 0) + 1
+        self.attempts[node.id] = attempt
+        workdir = self.cache.new_workdir(node.id)
+        ctx = RunContext(film=self.plan.film, attempt=attempt, threads=self.threads,
+                         scratch=self.cache.new_scratch(node.id))
+        inputs = {i: self.cache.outputs(self.by_id[i]) for i in node.inputs}
+        self.cache.execution_started(self.run_id, node, attempt, time.time())
+        self.emit(NodeStarted(NodeRef.of(node), attempt))
+        if in_process:
+            if self.process_pool is None:
+                self.process_pool = cf.ProcessPoolExecutor(
+                    max_workers=self.jobs, mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_init_worker, initargs=(self.backend,))
+            future = self.process_pool.submit(_run_in_worker, node, inputs, workdir, ctx)
+        else:
+            if self.thread_pool is None:
+                self.thread_pool = cf.ThreadPoolExecutor(max_workers=self.jobs, thread_name_prefix="filmc-node")
+            future = self.thread_pool.submit(run_node, self.backend, node, inputs, workdir, ctx)
+        pool = self.process_pool if in_process else self.thread_pool
+        assert pool is not None
+        job = _Running(node, attempt, workdir, pool, in_process)
+        self.running[future] = job
+        return job
+
+    # -- outcomes --
+
+    def _finish(self, future: cf.Future[_Outcome], job: _Running) -> None:
+        node, attempt = job.node, job.attempt
+        try:
+            outcome = future.result()
+        except cf.process.BrokenProcessPool:
+            outcome = self._lost_in_broken_pool(job)
+            if outcome is None:
+                return
+        if outcome.ok:
+            try:
+                self.cache.commit(node, job.workdir, outcome.records, backend=self.backend.name,
+                                  backend_version=self.backend.version, film=self.plan.film,
+                                  started=outcome.started, finished=outcome.finished, attempts=attempt)
+            except OSError as exc:
+                outcome = _Outcome(False, outcome.started, time.time(), error=f"could not store outputs: {exc}")
+        if outcome.ok:
+            self.suspects.discard(node.id)
+            self.cache.execution_finished(self.run_id, node.id, attempt, outcome.finished, "done")
+            self.reports[node.id] = NodeReport(node.id, node.op, node.label, "ran", attempt, outcome.started,
+                                               outcome.finished)
+            self.emit(NodeFinished(NodeRef.of(node), attempt, outcome.finished - outcome.started))
+            for dependant in self.dependants[node.id]:
+                self.waiting_on[dependant] -= 1
+                if self.waiting_on[dependant] == 0:
+                    heapq.heappush(self.ready, (self.order[dependant], dependant))
+            return
+        self.cache.discard(job.workdir)
+        self.cache.execution_finished(self.run_id, node.id, attempt, outcome.finished, "failed", outcome.error)
+        charged = attempt - self.uncharged.get(node.id, 0)
+        if outcome.transient and charged <= self.retries:
+            delay = self.backoff_s * 2 ** (charged - 1)
+            self.retried += 1
+            self.emit(NodeFailed(NodeRef.of(node), attempt, outcome.error, True, retry_in_s=delay))
+            heapq.heappush(self.retry_queue, (time.monotonic() + delay, self.order[node.id], node.id, attempt + 1))
+            return
+        self.cache.record_failure(node, status="failed", error=outcome.error, backend=self.backend.name,
+                                  backend_version=self.backend.version, film=self.plan.film, attempts=attempt)
+        ref = NodeRef.of(node)
+        self.failures.append(NodeFailure(node.id, node.op, node.label, ref.spans, outcome.error, outcome.transient,
+                                         attempt))
+        self.reports[node.id] = NodeReport(node.id, node.op, node.label, "failed", attempt, outcome.started,
+                                           outcome.finished)
+        self.emit(NodeFailed(ref, attempt, outcome.error, outcome.transient))
+        self._skip_dependants(node, ref)
+
+    def _lost_in_broken_pool(self, job: _Running) -> _Outcome | None:
+        """A worker died (OOM killer, segfault in a native library) and took every node of its
+        pool with it. If the node ran alone in the workers it is the culprit: a transient failure.
+        Otherwise the culprit is unknown: requeue the node at no cost to its retries, to run alone."""
+        if job.pool not in self.broken_pools:
+            self.broken_pools[job.pool] = 1 + sum(1 for r in self.running.values() if r.pool is job.pool)
+            if self.process_pool is job.pool:
+                job.pool.shutdown(wait=False, cancel_futures=True)
+                self.process_pool = None
+        now = time.time()
+        error = "a worker process died while running this node (out of memory? a crash in a native library?)"
+        if self.broken_pools[job.pool] == 1 or job.node.id in self.suspects:
+            return _Outcome(False, now, now, error=error, transient=True)
+        node = job.node
+        self.suspects.add(node.id)
+        self.uncharged[node.id] = self.uncharged.get(node.id, 0) + 1
+        self.cache.discard(job.workdir)
+        self.cache.execution_finished(self.run_id, node.id, job.attempt, now, "failed", error)
+        self.emit(NodeFailed(NodeRef.of(node), job.attempt, error + "; other nodes ran beside it, so it runs "
+                             "again alone", True, retry_in_s=0.0))
+        heapq.heappush(self.ready, (self.order[node.id], node.id))
+        return None
+
+    def _skip_dependants(self, failed: PlanNode, because: NodeRef) -> None:
+        stack = list(self.dependants[failed.id])
+        while stack:
+            node_id = stack.pop()
+            if node_id in self.reports:
+                continue
+            node = self.by_id[node_id]
+            self.reports[node_id] = NodeReport(node.id, node.op, node.label, "skipped")
+            self.emit(NodeSkipped(NodeRef.of(node), because))
+            stack.extend(self.dependants[node_id])
+
+
+def execute(
+    plan: RenderPlan,
+    backend: Backend,
+    cache: Cache,
+    *,
+    jobs: int | None = None,
+    only: Iterable[str] | None = None,
+    events: EventSink | None = None,
+    memory_budget_mb: int | None = None,
+    retries: int = 2,
+    backoff_s: float = 0.5,
+    verify: Literal["quick", "full"] = "quick",
+    processes: bool = True,
+    gpu_slots: int = 1,
+    lock_wait_s: float = 0.0,
+) -> BuildResult:
+    """Build `plan` (or the nodes `only` selects, with what they need) into `cache`.
+
+    jobs: nodes running at once (default: CPU count). memory_budget_mb: the sum of running
+    nodes' declared `resources.memory_mb` never exceeds it (default: available RAM); a node
+    larger than the budget runs alone. retries/backoff_s: transient failures (NodeError with
+    transient=True) are retried up to `retries` times after backoff_s, 2*backoff_s, ...
+    verify: 'quick' trusts cached outputs whose size and mtime match the index and hashes the
+    inputs of every node about to run; 'full' hashes every cached output. processes=False runs
+    every node in threads (debugging; backends without picklable state). gpu_slots: GPU nodes
+    running at once. Raises PlanError for a plan that cannot run, CacheBusy when another build
+    holds the cache; node failures never raise, they are in the result.
+    """
+    problems = plan_problems(plan) + backend.check_plan(plan)
+    if problems:
+        raise PlanError("cannot execute the render plan:\n" + "\n".join(f"  - {p}" for p in problems))
+    if verify not in ("quick", "full"):
+        raise ValueError(f"verify must be 'quick' or 'full', not {verify!r}")
+    targets = select(plan, only)
+    jobs = max(1, jobs or os.cpu_count() or 1)
+    budget = memory_budget_mb if memory_budget_mb is not None else available_memory_mb()
+    emit: EventSink = events or (lambda _event: None)
+    started = time.monotonic()
+    with cache.lock(lock_wait_s):
+        cache.remove_stale_temporaries()
+        run_id = cache.begin_run(plan.film, f"{backend.name} {backend.version}", jobs)
+        build = _Build(plan, backend, cache, jobs=jobs, memory_budget_mb=budget, retries=retries,
+                       backoff_s=backoff_s, verify=verify, processes=processes, gpu_slots=gpu_slots, emit=emit,
+                       run_id=run_id)
+        status = "interrupted"
+        try:
+            build.run(build.triage(targets))
+            status = "ok" if not build.failures else "failed"
+        finally:
+            counts = {s: sum(1 for r in build.reports.values() if r.status == s)
+                      for s in ("ran", "cached", "failed", "skipped")}
+            cache.end_run(run_id, status, counts["ran"], counts["cached"], counts["failed"], counts["skipped"])
+    reports = {n.id: build.reports[n.id] for n in plan.nodes if n.id in build.reports}
+    outputs = {name: cache.outputs(build.by_id[node_id]) for name, node_id in plan.outputs.items()
+               if node_id in reports and reports[node_id].status in ("ran", "cached")}
+    result = BuildResult(run_id=run_id, nodes=reports, failures=build.failures, corrupt=build.corrupt,
+                         outputs=outputs, wall_s=time.monotonic() - started, retries=build.retried)
+    emit(BuildFinished(result.ran, result.cached, result.failed, result.skipped, result.wall_s))
+    return result
