@@ -53,6 +53,18 @@ def grammar_text() -> str:
     return path.read_text(encoding="utf-8")
 
 
+# Comment tokens of the parse in progress. Lark binds lexer callbacks when it
+# first builds each state's scanner, so the callback is fixed at construction
+# and hands tokens to whichever parse is running.
+_comment_lists: list[list[Token]] = []
+
+
+def _on_comment(tok: Token) -> Token:
+    if _comment_lists:
+        _comment_lists[-1].append(tok)
+    return tok
+
+
 @lru_cache(maxsize=1)
 def _parser() -> lark.Lark:
     return lark.Lark(
@@ -62,6 +74,7 @@ def _parser() -> lark.Lark:
         propagate_positions=True,
         maybe_placeholders=False,
         postlex=_MergeNewlines(),
+        lexer_callbacks={"COMMENT": _on_comment},
     )
 
 
@@ -110,6 +123,8 @@ def _token_words(tok: Token) -> str:
     if tok.type not in _TERMINAL_WORDS:
         return f"`{tok.value}`"
     noun = _TERMINAL_WORDS[tok.type].removeprefix("a ").removeprefix("an ").split(" (")[0]
+    if noun.startswith("`"):  # punctuation names itself: "unexpected `{`", not "unexpected `{` `{`"
+        return noun
     return f"{noun} `{tok.value}`"
 
 
@@ -383,11 +398,11 @@ class _Clipped(SourceFile):
 
 def _parse_collecting(parser: lark.Lark, text: str, comments: list[Token]) -> Tree:
     found: list[Token] = []
-    parser.lexer_conf.callbacks["COMMENT"] = found.append
+    _comment_lists.append(found)
     try:
         tree = parser.parse(text)
     finally:
-        parser.lexer_conf.callbacks.pop("COMMENT", None)
+        _comment_lists.pop()
     comments.extend(found)
     return tree
 
