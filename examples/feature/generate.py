@@ -972,7 +972,16 @@ class SceneBuilder:
                     on = [beat.who, listeners[0]]
                 else:
                     shot_type = "medium"
-            shot = Shot(shot_type, seconds, on, f"{CHAR[beat.who].short} speaks.")
+            speaker = CHAR[beat.who].short
+            if shot_type == "over_the_shoulder":
+                action = f"Over {CHAR[on[1]].short}'s shoulder, {speaker} speaks."
+            elif listeners:
+                action = f"{speaker} speaks to {' and '.join(CHAR[x].short for x in listeners)}."
+            else:
+                action = f"{speaker} speaks."
+            if beat.paren:
+                action = f"{action[:-1]}, {beat.paren}."
+            shot = Shot(shot_type, seconds, on, action)
         shot.lines.append((beat.who, beat.paren, beat.text))
         for e in beat.ev:
             self.world.apply(e, self.s.name)
