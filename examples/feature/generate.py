@@ -1161,7 +1161,7 @@ def places_file() -> str:
     for p in PLACES:
         lines = [f"location {p.name} {_q(p.title)} {{", f"  look {_q(p.look)}"]
         for time, look in p.variants.items():
-            lines.append(f"  when {time} {{ look {_q(look)} }}")
+            lines += [f"  when {time} {{", f"    look {_q(look)}", "  }"]
         lines.append("}\n")
         out.append("\n".join(lines))
     return "\n".join(out)
