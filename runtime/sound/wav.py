@@ -1,0 +1,138 @@
+"""WAV stems: 48 kHz 24-bit PCM written atomically, and a reader for what we (and others) write.
+
+Files deeper than 16 bits or wider than stereo are WAVE_FORMAT_EXTENSIBLE with a channel mask,
+as the format asks, so tools know a 6-channel file is 5.1 in the order FL FR FC LFE BL BR
+(mask 0x3F) and meters leave the LFE out of loudness.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+
+from .dsp import SAMPLE_RATE, as_frames
+from .errors import SoundError
+
+WAVE_FORMAT_PCM = 0x0001
+WAVE_FORMAT_IEEE_FLOAT = 0x0003
+WAVE_FORMAT_EXTENSIBLE = 0xFFFE
+_KSDATAFORMAT_TAIL = b"\x00\x00\x00\x00\x10\x00\x80\x00\x00\xaa\x00\x38\x9b\x71"
+CHANNEL_MASKS = {1: 0x4, 2: 0x3, 6: 0x3F}
+STEM_NAMES = ("dialogue", "ambience", "music", "sfx")
+_MAX_RIFF_BYTES = 0xFFFFFFFF - 64
+_CHUNK_FRAMES = 1 << 20
+
+
+def _pcm_bytes(frames: np.ndarray, bits: int) -> bytes:
+    if bits == 16:
+        q = np.clip(np.round(frames * 32768.0), -32768, 32767).astype("<i2")
+        return q.tobytes()
+    if bits == 24:
+        q = np.clip(np.round(frames.astype(np.float64) * 8388608.0), -8388608, 8388607).astype("<i4")
+        return q.reshape(-1).view(np.uint8).reshape(-1, 4)[:, :3].tobytes()
+    if bits == 32:
+        return frames.astype("<f4").tobytes()
+    raise SoundError(f"unsupported WAV bit depth {bits} (use 16, 24 or 32 float)")
+
+
+def _header(channels: int, sample_rate: int, bits: int, data_bytes: int) -> bytes:
+    block_align = channels * bits // 8
+    byte_rate = sample_rate * block_align
+    tag = WAVE_FORMAT_IEEE_FLOAT if bits == 32 else WAVE_FORMAT_PCM
+    if channels > 2 or bits > 16:
+        mask = CHANNEL_MASKS.get(channels, 0)
+        fmt = struct.pack("<HHIIHHHHI", WAVE_FORMAT_EXTENSIBLE, channels, sample_rate, byte_rate, block_align,
+                          bits, 22, bits, mask) + struct.pack("<H", tag) + _KSDATAFORMAT_TAIL
+    else:
+        fmt = struct.pack("<HHIIHH", tag, channels, sample_rate, byte_rate, block_align, bits)
+    riff_size = 4 + (8 + len(fmt)) + (8 + data_bytes) + (data_bytes & 1)
+    return (b"RIFF" + struct.pack("<I", riff_size) + b"WAVE" + b"fmt " + struct.pack("<I", len(fmt)) + fmt
+            + b"data" + struct.pack("<I", data_bytes))
+
+
+def write_wav(path: str | os.PathLike, samples: np.ndarray, sample_rate: int = SAMPLE_RATE, bits: int = 24) -> Path:
+    """Write float samples (``(n,)`` or ``(n, ch)``, nominal range ±1, clipped) atomically."""
+    path = Path(path)
+    frames = as_frames(np.asarray(samples, dtype=np.float32))
+    n, channels = frames.shape
+    data_bytes = n * channels * bits // 8
+    if data_bytes > _MAX_RIFF_BYTES:
+        raise SoundError(f"{path.name}: {data_bytes / 2**30:.1f} GiB is too large for a WAV file (4 GiB limit)")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(_header(channels, sample_rate, bits, data_bytes))
+            for start in range(0, n, _CHUNK_FRAMES):
+                out.write(_pcm_bytes(frames[start : start + _CHUNK_FRAMES], bits))
+            if data_bytes & 1:
+                out.write(b"\0")
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def read_wav(path: str | os.PathLike) -> tuple[np.ndarray, int]:
+    """Read PCM 16/24/32 or float WAV as float32 ``(n, channels)`` and its sample rate."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise SoundError(f"cannot read {path}: {exc.strerror}") from exc
+    if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"WAVE":
+        raise SoundError(f"{path} is not a RIFF/WAVE file")
+    pos, fmt, payload = 12, None, None
+    while pos + 8 <= len(data):
+        cid, size = data[pos : pos + 4], struct.unpack("<I", data[pos + 4 : pos + 8])[0]
+        body = data[pos + 8 : pos + 8 + size]
+        if cid == b"fmt ":
+            fmt = body
+        elif cid == b"data":
+            payload = body
+        pos += 8 + size + (size & 1)
+    if fmt is None or payload is None:
+        raise SoundError(f"{path} has no fmt or data chunk")
+    tag, channels, rate, _, block_align, bits = struct.unpack("<HHIIHH", fmt[:16])
+    if tag == WAVE_FORMAT_EXTENSIBLE and len(fmt) >= 26:
+        tag = struct.unpack("<H", fmt[24:26])[0]
+    n = len(payload) // block_align
+    raw = np.frombuffer(payload[: n * block_align], dtype=np.uint8)
+    if tag == WAVE_FORMAT_PCM and bits == 16:
+        out = raw.view("<i2").astype(np.float32) / 32768.0
+    elif tag == WAVE_FORMAT_PCM and bits == 24:
+        b = raw.reshape(-1, 3).astype(np.int32)
+        v = b[:, 0] | (b[:, 1] << 8) | (b[:, 2] << 16)
+        out = (np.where(v >= 1 << 23, v - (1 << 24), v)).astype(np.float32) / 8388608.0
+    elif tag == WAVE_FORMAT_PCM and bits == 32:
+        out = raw.view("<i4").astype(np.float32) / 2147483648.0
+    elif tag == WAVE_FORMAT_IEEE_FLOAT and bits == 32:
+        out = raw.view("<f4").astype(np.float32)
+    elif tag == WAVE_FORMAT_IEEE_FLOAT and bits == 64:
+        out = raw.view("<f8").astype(np.float32)
+    else:
+        raise SoundError(f"{path}: unsupported WAV encoding (format {tag:#x}, {bits} bits)")
+    return out.reshape(n, channels), rate
+
+
+def write_stems(
+    directory: str | os.PathLike, stems: Mapping[str, np.ndarray], mix: np.ndarray | None = None,
+    sample_rate: int = SAMPLE_RATE, mix_name: str = "mix",
+) -> dict[str, Path]:
+    """Write ``<stem>.wav`` for each stem (dialogue, ambience, music, sfx) and ``mix.wav``."""
+    directory = Path(directory)
+    out: dict[str, Path] = {}
+    for name, samples in stems.items():
+        out[name] = write_wav(directory / f"{name}.wav", samples, sample_rate)
+    if mix is not None:
+        out[mix_name] = write_wav(directory / f"{mix_name}.wav", mix, sample_rate)
+    return out
