@@ -61,6 +61,11 @@ def parse_properties(
     return props
 
 
+def _a(word: str) -> str:
+    """`a style`, `an angle`."""
+    return f"{'an' if word[0] in 'aeiou' else 'a'} {word}"
+
+
 _VARIANT_SCHEMA = {
     "look": Prop("text", "How the place looks at this time of day."),
     "plate": Prop("path", "A user image for this time of day."),
@@ -93,7 +98,7 @@ def lower_definitions(
             values = ValueParser(sink, fps, lambda kind, atom: symbols.resolve(kind, atom.text, atom.span, sink),
                                  base_dir(sym))
             own[cache_key] = parse_properties(sym.node.block, DEFINITION_KINDS[sym.kind], values, sink,
-                                              f"a {KIND_WORDS[sym.kind]}", symbols)
+                                              _a(KIND_WORDS[sym.kind]), symbols)
         return own[cache_key]
 
     resolving: set[tuple[str, str]] = set()
@@ -104,7 +109,7 @@ def lower_definitions(
         props: dict = {}
         if node.extends is not None:
             if sym.kind not in EXTENDABLE:
-                sink.error("E0304", f"a {KIND_WORDS[sym.kind]} cannot `extends`", node.extends.span,
+                sink.error("E0304", f"{_a(KIND_WORDS[sym.kind])} cannot `extends`", node.extends.span,
                            label="not extendable", hint="only " + ", ".join(sorted(EXTENDABLE)) + " can extend")
             else:
                 parent_key = symbols.resolve(sym.kind, node.extends.dotted, node.extends.span, sink)

@@ -107,7 +107,8 @@ class ValueParser:
 
     def name(self, atom: ast.Atom, kind: str) -> str | None:
         if atom.kind != "ref":
-            self.type_error(atom, f"a {kind.replace('_', ' ')} name")
+            word = kind.replace("_", " ")
+            self.type_error(atom, f"{'an' if word[0] in 'aeiou' else 'a'} {word} name")
             return None
         return self.resolve(kind, atom)
 
