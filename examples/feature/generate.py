@@ -116,16 +116,16 @@ PLACES = [
           {"dawn": "stone harbour, boats lying on the mud at low water",
            "night": "harbour wall under yellow lamps, black water"},
           [("ocean", -30), ("crowd", -40)], True,
-          ["Gulls wheel over the moored boats.", "A mooring rope creaks against an iron bollard.",
+          ["W:Gulls wheel over the moored boats.", "A mooring rope creaks against an iron bollard.",
            "The harbour office clock ticks past the hour.", "Lobster pots stacked against the wall.",
-           "Boats lie tilted on the mud where the water should be."]),
+           "W:Boats lie tilted on the mud where the water should be."]),
     Place("flats", "The tidal flats",
           "vast grey tidal mudflats, rippled sand, shallow channels",
           {"night": "moonlit mudflats, silver channels"},
           [("wind", -28), ("ocean", -36)], True,
-          ["Wind drags ripples across a shallow channel.", "Bootprints fill slowly with seawater.",
-           "A crab scuttles into a hole in the mud.", "Far off, the line of the returning tide glints.",
-           "The lighthouse stands on the horizon like a needle."]),
+          ["W:Wind drags ripples across a shallow channel.", "Bootprints fill slowly with seawater.",
+           "A crab scuttles into a hole in the mud.", "W:Far off, the line of the returning tide glints.",
+           "W:The lighthouse stands on the horizon like a needle."]),
     Place("wreck", "The wreck",
           "rotted wooden boat hull half-buried in mud, open ribs",
           {"night": "black wreck ribs against a moonlit sky"},
@@ -136,8 +136,8 @@ PLACES = [
           "round whitewashed lighthouse room, spiral stair, brass lamp",
           {"night": "lighthouse room lit by the sweeping lamp"},
           [("wind", -30)], False,
-          ["The great lamp turns above, throwing a slow beam.", "Charts curl on the curved wall.",
-           "A kettle steams on a tiny stove.", "The spiral stair winds up into shadow."]),
+          ["W:The great lamp turns above, throwing a slow beam.", "Charts curl on the curved wall.",
+           "A kettle steams on a tiny stove.", "W:The spiral stair winds up into shadow."]),
     Place("anchor", "The Anchor",
           "low-beamed island pub, dark wood, fire in the grate",
           {}, [("crowd", -32), ("room_tone", -40)], False,
@@ -152,7 +152,7 @@ PLACES = [
     Place("station", "Saltmere police station",
           "one-room island police station, desk, wall map",
           {}, [("office", -36)], False,
-          ["A wall map of the island, pins in the harbour.", "The empty cell's door stands open.",
+          ["A wall map of the island, pins in the harbour.", "W:The empty cell's door stands open.",
            "A ceiling fan turns slowly.", "A mug of cold tea on the desk."]),
     Place("study", "Crane's study",
           "wood-panelled study, leather chairs, ship models in cases",
@@ -164,14 +164,14 @@ PLACES = [
           "cavernous derelict fish cannery, rusted conveyors, steel lockers",
           {"night": "dark cannery, moonlight through broken skylights"},
           [("room_tone", -36), ("wind", -38)], False,
-          ["A row of dented steel lockers.", "Chains sway from a rusted hoist.",
-           "Pigeons scatter from a skylight.", "Water drips onto a conveyor belt."]),
+          ["A row of dented steel lockers.", "W:Chains sway from a rusted hoist.",
+           "W:Pigeons scatter from a skylight.", "Water drips onto a conveyor belt."]),
     Place("causeway", "The causeway",
           "narrow stone causeway across mudflats, one lamp post",
           {"night": "causeway in driving rain, flickering lamp post"},
           [("wind", -28), ("rain", -30)], True,
           ["A tide marker pole, numbers fading.", "Rain hammers the causeway stones.",
-           "The lamp post flickers and steadies.", "Seawater laps over the edge of the stones."]),
+           "W:The lamp post flickers and steadies.", "Seawater laps over the edge of the stones."]),
 ]
 PLACE = {p.name: p for p in PLACES}
 
@@ -740,13 +740,14 @@ TIME_WORDS = {"dawn": "at dawn", "morning": "in the morning", "day": "by day", "
 REACTIONS = [
     "{N} takes this in without a word.", "{N} looks away.", "{N}'s jaw tightens.",
     "{N} weighs the words.", "{N} holds the look.", "{N} almost answers, then doesn't.",
-    "{N} breathes out slowly.", "{N} glances at the door.",
+    "{N} breathes out slowly.", "{N} swallows hard.",
 ]
 LINE_TYPES = ["close_up", "medium_close_up", "over_the_shoulder", "medium", "close_up", "medium_close_up"]
 SOLO_TYPES = ["medium", "full", "medium_wide", "medium", "medium_close_up"]
 GROUP_TYPES = ["two_shot", "wide", "medium_wide"]
-DETAIL_TYPES_OUT = ["insert", "extreme_wide", "establishing", "insert", "aerial"]
-DETAIL_TYPES_IN = ["insert", "insert", "extreme_close_up", "pov"]
+DETAIL_CLOSE = ["insert", "insert", "extreme_close_up"]
+DETAIL_WIDE_OUT = ["extreme_wide", "establishing", "aerial"]
+DETAIL_WIDE_IN = ["wide", "pov"]
 MOVES = {
     "establishing": ["static", "pan_right", "crane_down", "pan_left"],
     "extreme_wide": ["static", "pan_left", "crane_up"],
@@ -766,6 +767,11 @@ MOVES = {
 LENSES = {"close_up": 85, "extreme_close_up": 100, "medium_close_up": 65, "over_the_shoulder": 50,
           "extreme_wide": 18, "aerial": 24, "insert": 100}
 SPEEDS = [None, None, "slow", "slow", "normal", None]
+
+
+def _and(names: list[str]) -> str:
+    """['Eli', 'Mara', 'Tomas'] -> 'Eli, Mara and Tomas'."""
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def _place_ref(place: Place) -> str:
@@ -893,7 +899,11 @@ class SceneBuilder:
             self.details = list(place.details)
             self.rng.shuffle(self.details)
         text = self.details.pop()
-        types = DETAIL_TYPES_OUT if place.outdoor else DETAIL_TYPES_IN
+        if text.startswith("W:"):
+            text = text[2:]
+            types = DETAIL_WIDE_OUT if place.outdoor else DETAIL_WIDE_IN
+        else:
+            types = DETAIL_CLOSE
         shot_type = self.rng.choice(types)
         seconds = self.rng.choice([4.5, 5.0, 6.0, 7.0])
         if shot_type in ("extreme_wide", "establishing", "aerial"):
@@ -914,7 +924,7 @@ class SceneBuilder:
             self.add(Shot(kind, self.rng.choice([7.0, 8.0, 9.0]), [], f"{place.title} {TIME_WORDS[self.s.time]}."))
         present = sorted(self.world.present)
         if present:
-            names = " and ".join(CHAR[p].short for p in present)
+            names = _and([CHAR[p].short for p in present])
             where = ("at " if place.outdoor else "in ") + _place_ref(place)
             text = f"{names} {where}." if len(present) > 1 else f"{names} {where}, alone."
             shot_type = "wide" if len(present) > 1 else self.rng.choice(["wide", "full"])
@@ -977,7 +987,7 @@ class SceneBuilder:
             if shot_type == "over_the_shoulder":
                 action = f"Over {CHAR[on[1]].short}'s shoulder, {speaker} speaks."
             elif listeners:
-                action = f"{speaker} speaks to {' and '.join(CHAR[x].short for x in listeners)}."
+                action = f"{speaker} speaks to {_and([CHAR[x].short for x in listeners])}."
             else:
                 action = f"{speaker} speaks."
             if beat.paren:
