@@ -326,7 +326,26 @@ def split_heading(body: str) -> tuple[str, str, tuple[str, ...]]:
     for i in range(len(segments) - 1, 0, -1):
         if time_keyword(segments[i]) is not None:
             return " - ".join(segments[:i]), segments[i], tuple(segments[i + 1 :])
+    if len(segments) > 1 and _CLOCK_OR_YEAR.search(segments[-1]):
+        return " - ".join(segments[:-1]), segments[-1], ()
     return " - ".join(segments), "", ()
+
+
+_CLOCK = re.compile(r"\b(\d{1,2})(?:[:.](\d\d))?\s*([AP])\.?\s*M\b\.?", re.I)
+_CLOCK_OR_YEAR = re.compile(r"\b(\d{1,2}(?:[:.]\d\d)?\s*[AP]\.?\s*M\b|\d{1,2}:\d\d|(1[5-9]|2[0-2])\d\d)\b", re.I)
+
+
+def _clock_time(segment: str) -> str | None:
+    """`3 AM` -> night, `7:30 AM` -> morning, `2 PM` -> afternoon."""
+    m = _CLOCK.search(segment)
+    if not m:
+        return None
+    hour = int(m.group(1)) % 12 + (12 if m.group(3).upper() == "P" else 0)
+    for last_hour, time in ((4, "night"), (6, "dawn"), (11, "morning"), (13, "day"), (16, "afternoon"),
+                            (18, "dusk"), (21, "evening"), (23, "night")):
+        if hour <= last_hour:
+            return time
+    return None
 
 
 _TIME_WORDS = (
@@ -346,7 +365,7 @@ def time_keyword(segment: str) -> str | None:
     for phrase, meaning in _TIME_WORDS:
         if f" {phrase} " in padded:
             return meaning
-    return None
+    return _clock_time(segment)
 
 
 # --- the parser --------------------------------------------------------------
@@ -357,9 +376,17 @@ def _title_page(lines: list[str], start: int) -> tuple[TitlePage, int]:
     first = _TITLE_KEY.match(lines[start]) if start < len(lines) else None
     if not first:
         return TitlePage(), start
-    key = first.group(1).strip()
-    if key.casefold() not in _KNOWN_TITLE_KEYS and key == key.upper():
-        return TitlePage(), start  # `FADE IN:` and friends open scripts without a title page
+    # Any `Key:` is allowed, but a block is only a title page when one of its keys is a usual one:
+    # scripts without a title page may open with `FADE IN:` or an action line holding a colon.
+    block_keys = []
+    for line in lines[start:]:
+        if _is_blank(line):
+            break
+        m = _TITLE_KEY.match(line)
+        if m and line[:1] not in (" ", "\t"):
+            block_keys.append(m.group(1).strip().casefold())
+    if not any(k in _KNOWN_TITLE_KEYS for k in block_keys):
+        return TitlePage(), start
     entries: list[tuple[str, list[str]]] = []
     i = start
     while i < len(lines) and not _is_blank(lines[i]):
@@ -512,7 +539,7 @@ class _Parser:
         j = i + 1
         while j < len(self.lines) and (not _is_blank(self.lines[j]) or self.lines[j] == "  "):
             s = self.lines[j].strip()
-            if s.startswith("(") and not speech_open_paren(s):
+            if s.startswith("(") and (s.endswith(")") or ")" not in s):
                 flush()
                 paren_lines = [s]
                 while not paren_lines[-1].endswith(")") and j + 1 < len(self.lines) and not self.blank(j + 1):
@@ -539,12 +566,6 @@ class _Parser:
         self.out.append(Dialogue(cue.name, cue.extensions, tuple(parts), cue.dual, cue.forced, self.line_of[i],
                                  tuple(notes)))
         return j
-
-
-def speech_open_paren(line: str) -> bool:
-    """A dialogue line that merely starts with `(` but goes on after its `)`: `(beat) I know.`."""
-    close = line.find(")")
-    return close != -1 and close != len(line) - 1
 
 
 def _upper(line: str) -> bool:

@@ -12,7 +12,8 @@ Header and cast
     `character`, in order of first line. Its identifier is the name in ASCII
     snake_case (`MRS. O'BRIEN` -> `mrs_obrien`), prefixed `char_` when it would
     start with a digit or be a keyword, suffixed `_2`, `_3` when taken. The
-    display name is title-cased unless the cue was forced with `@` in mixed case,
+    display name is title-cased unless the cue was forced with `@` in mixed case
+    (`@McCLANE`),
     and takes the surname when the introduction writes `NORA VANCE (40s)`.
     `look` is the sentence of the first action that names the character in
     capitals (a screenplay's introduction), else the display name. Voices
@@ -133,6 +134,8 @@ _EMOTIONAL = re.compile(
 _BEAT = re.compile(r"^(beat|pause|a beat|long beat|long pause|silence)$", re.I)
 _INSERT = re.compile(r"\b(INSERT|CLOSE ON|CLOSE-UP ON|CLOSEUP ON|CLOSE UP ON)\b")
 _POV = re.compile(r"\bPOV\b")
+_PERSONAL = re.compile(r"\b(she|he|they|her|him|his|them|their)\b", re.I)
+_SLUG = re.compile(r"^(INSERT|CLOSE ON|CLOSE UP|CLOSE-UP|CLOSEUP|ANGLE ON|POV|WIDE ON|WIDE SHOT|AERIAL|BACK TO SCENE)\b")
 _AERIAL = re.compile(r"\bAERIAL\b")
 _TITLES = {"MR", "MRS", "MS", "MISS", "DR", "DETECTIVE", "DET", "OFFICER", "AGENT", "CAPTAIN", "CAPT", "SERGEANT",
            "SGT", "LIEUTENANT", "LT", "PROFESSOR", "PROF", "UNCLE", "AUNT", "FATHER", "SISTER", "BROTHER",
@@ -173,20 +176,21 @@ def identifier(text: str, taken: set[str], prefix: str) -> str:
 
 def display_name(name: str) -> str:
     """`MRS. O'BRIEN` -> `Mrs. O'Brien`; `MAN'S VOICE` -> `Man's Voice`; mixed case is kept."""
-    if name != name.upper():
+    if name != name.upper() and name != name.lower():
         return name
     out = []
-    previous = " "
     word_start = 0
     for i, ch in enumerate(name):
-        if previous in " -./&#(" or previous.isdigit() and i == word_start:
+        previous = name[i - 1] if i else " "
+        if previous in " -":
             word_start = i
-            out.append(ch.upper())
-        elif previous == "'" and i - word_start == 2:  # O'Brien, D'Angelo
-            out.append(ch.upper())
+        if previous == "'":
+            upper = i - word_start == 2  # O'Brien, D'Angelo; but Man's
+        elif previous.isdigit():
+            upper = not re.match(r"(ST|ND|RD|TH)\b", name[i:])  # R2D2; but 2nd
         else:
-            out.append(ch.lower())
-        previous = ch
+            upper = not previous.isalpha()
+        out.append(ch.upper() if upper else ch.lower())
     return "".join(out)
 
 
@@ -211,9 +215,20 @@ def words(text: str) -> int:
     return len(_WORD.findall(text))
 
 
+_ABBREVIATION = re.compile(
+    r"(?:^|\s)(?:[A-Za-z]|mr|mrs|ms|dr|st|jr|sr|prof|capt|lt|sgt|det|gen|col|rev|fr|no|vs|mt|ft|ave)\.$", re.I)
+
+
 def sentences(text: str) -> list[str]:
+    """Split at sentence ends, but not after `Mrs.`, `Dr.`, `St.` or an initial."""
     flat = " ".join(text.split())
-    return [s.strip() for s in _SENTENCE_END.split(flat) if s.strip()]
+    out: list[str] = []
+    for piece in _SENTENCE_END.split(flat):
+        if out and _ABBREVIATION.search(out[-1]):
+            out[-1] = f"{out[-1]} {piece}"
+        else:
+            out.append(piece)
+    return [s.strip() for s in out if s.strip()]
 
 
 def _key(name: str) -> str:
@@ -251,6 +266,7 @@ class _Shot:
     speakers: list[str] = field(default_factory=list)  # everyone whose line is in the shot
     notes: list[str] = field(default_factory=list)
     from_dialogue: bool = False
+    slug: bool = False  # a bare camera direction such as `INSERT - THE LETTER`
 
 
 @dataclass
@@ -343,9 +359,10 @@ class _Converter:
         self.location_ids: set[str] = set()
         sections = [e.level for e in play.elements if isinstance(e, Section)]
         self.act_level = min(sections) if sections else 0
-        self.actions = [e.text for e in play.elements if isinstance(e, Action)]
+        self.action_sentences = [s for e in play.elements if isinstance(e, Action) for s in sentences(e.text)]
         self.top_comments_after: list[str] = []
         self.voices_given: dict[str | None, int] = {}
+        self.cue_keys = [_key(e.character) for e in play.elements if isinstance(e, Dialogue)]
         for element in play.elements:  # identifiers and voices in order of first line
             if isinstance(element, Dialogue):
                 self.character(element.character)
@@ -373,14 +390,17 @@ class _Converter:
         return pool[n % len(pool)]
 
     def introduction(self, key: str) -> tuple[str | None, str]:
-        """The first action sentence naming `key` in capitals, and the sentence after it."""
+        """The first action sentence naming `key` in capitals, and the two action sentences after it."""
         pattern = re.compile(rf"(?<![\w']){re.escape(key)}(?![\w])")
-        for text in self.actions:
-            if pattern.search(text):
-                found = sentences(text)
-                for i, sentence in enumerate(found):
-                    if pattern.search(sentence):
-                        return sentence[:300], (found[i + 1] if i + 1 < len(found) else "")
+        others = [re.compile(rf"(?<![\w']){re.escape(k)}(?![\w])") for k in self.cue_keys if k != key]
+        for i, sentence in enumerate(self.action_sentences):
+            if pattern.search(sentence):
+                following = []
+                for after in self.action_sentences[i + 1 : i + 3]:
+                    if any(p.search(after) for p in others):
+                        break  # someone else's introduction: their pronouns are theirs
+                    following.append(after)
+                return sentence[:300], " ".join(following)
         return None, ""
 
     def location(self, heading: SceneHeading | None) -> tuple[_Location, bool]:
@@ -434,7 +454,8 @@ class _Converter:
                 self.add_content(scene, element, elements[index - 1] if index else None)
         self.finish(scene)
         if self.pending_act is not None:
-            self.top_comments_after = [comment(f"act {self.pending_act[0]} {self.pending_act[1]} (no scenes)")]
+            number, act_title = self.pending_act
+            self.top_comments_after = [comment(f'Act {number} "{act_title}" has no scenes')]
 
     def add_comment(self, scene: _Scene | None, text: str, movable: bool) -> None:
         if scene is None:
@@ -506,8 +527,9 @@ class _Converter:
                 return "day", f"{heading.time}: no scene before this one; assumed day"
             return resolved_previous, None
         if meaning is None:
-            said = f'"{heading.time}"' if heading.time else "none"
-            return "day", f"Time of day {said} not recognised; assumed day"
+            if not heading.time:
+                return "day", "The heading gives no time of day; assumed day"
+            return "day", f'Time of day "{heading.time}" not recognised; assumed day'
         return meaning, None
 
     def resolved_time(self, index: int) -> str:
@@ -568,12 +590,23 @@ class _Converter:
             shot_type = {1: "medium", 2: "two_shot"}.get(len(subjects), "wide")
         for who in subjects:
             scene.present(who)
-        if first and scene.first_visit and not scene.location.described:
-            opening = sentences(flat)
-            if opening:
-                scene.location.look += ": " + opening[0][:300]
-            scene.location.described = True
-        scene.items.append(_Shot(shot_type, seconds, subjects, action=flat, notes=list(notes)))
+        if scene.first_visit and not scene.location.described:
+            # The first sentence about the place itself, not about the people in it.
+            for sentence in sentences(flat):
+                if not (self.mentioned(sentence) or _SLUG.match(sentence) or _PERSONAL.search(sentence)):
+                    scene.location.look += ": " + sentence[:300]
+                    scene.location.described = True
+                    break
+        previous = scene.items[-1] if scene.items else None
+        if isinstance(previous, _Shot) and previous.slug:
+            # `INSERT - THE LETTER` then `It reads: ...`: the paragraph is what the slug shows.
+            previous.action = f"{previous.action}: {flat}"
+            previous.seconds = max(MIN_SHOT_SECONDS, words(previous.action) / ACTION_WORDS_PER_SECOND)
+            previous.slug = False
+            previous.notes += notes
+        else:
+            slug = bool(_SLUG.match(flat)) and flat == flat.upper() and words(flat) <= 10
+            scene.items.append(_Shot(shot_type, seconds, subjects, action=flat, notes=list(notes), slug=slug))
         scene.previous_was_dialogue = False
 
     def lines_of(self, d: Dialogue, speaker: str, sung: str | None = None) -> tuple[list[str], int, int, bool]:
@@ -612,8 +645,6 @@ class _Converter:
             said.append((head + pending + extra, part.text))
             spoken += words(part.text)
             pending = []
-        if pending and said:  # a parenthetical after the last line still describes its delivery
-            said[-1][0].extend(pending)
         out = [f"{speaker}{''.join(' ' + p for p in parens)}: {film_string(text)}" for parens, text in said]
         return out, spoken, beats, mode is None
 
@@ -626,13 +657,14 @@ class _Converter:
             return _Shot("medium", MIN_SHOT_SECONDS, [char.id], action=f"{char.display} {asides}".strip(),
                          notes=list(d.notes))
         text = " ".join(p.text for p in d.parts if isinstance(p, Speech)) if sung is None else sung
+        trailing = _trailing_parentheticals(d) if sung is None else []
+        aside = f"{char.display} " + " ".join(f"({t})" for t in trailing) if trailing else None
         parentheticals = " ".join(p.text for p in d.parts if isinstance(p, Parenthetical)) + " " + " ".join(
             d.extensions)
         if not on_screen:
             listener = scene.last_speaker if scene.last_speaker not in (None, char.id) else None
-            shot = _Shot("medium" if listener else "wide", seconds, [listener] if listener else [], lines=lines,
-                         speakers=[char.id], notes=list(d.notes), from_dialogue=True)
-            return shot
+            return _Shot("medium" if listener else "wide", seconds, [listener] if listener else [], action=aside,
+                         lines=lines, speakers=[char.id], notes=list(d.notes), from_dialogue=True)
         emotional = words(text) <= 8 and (
             "!" in text or text.rstrip().endswith(("...", "--", "\u2014", "\u2026"))
             or bool(_EMOTIONAL.search(parentheticals)))
@@ -643,8 +675,8 @@ class _Converter:
             shot_type, subjects = "over_the_shoulder", [char.id, previous]
         else:
             shot_type, subjects = "medium", [char.id]
-        return _Shot(shot_type, seconds, subjects, lines=lines, speakers=[char.id], notes=list(d.notes),
-                     from_dialogue=True)
+        return _Shot(shot_type, seconds, subjects, action=aside, lines=lines, speakers=[char.id],
+                     notes=list(d.notes), from_dialogue=True)
 
     def add_dialogue(self, scene: _Scene, d: Dialogue) -> None:
         char = self.character(d.character)
@@ -656,6 +688,7 @@ class _Converter:
             previous_shot.speakers += extra.speakers
             previous_shot.seconds += extra.seconds - 1
             previous_shot.notes += extra.notes
+            previous_shot.action = previous_shot.action or extra.action
             if len(both) >= 2:
                 previous_shot.type, previous_shot.subjects = "two_shot", both
             elif both:
@@ -681,7 +714,18 @@ class _Converter:
 
     def finish(self, scene: _Scene | None) -> None:
         if scene is not None and not scene.shots:
-            scene.items.append(_Shot("establishing", MIN_SHOT_SECONDS, [], action=scene.location.display))
+            kind = "wide" if scene.setting in ("INT", "INT/EXT") else "establishing"
+            scene.items.append(_Shot(kind, MIN_SHOT_SECONDS, [], action=scene.location.display))
+
+
+def _trailing_parentheticals(d: Dialogue) -> list[str]:
+    """Parentheticals after the last spoken line: stage directions such as `(exits)`."""
+    out: list[str] = []
+    for part in reversed(d.parts):
+        if not isinstance(part, Parenthetical):
+            break
+        out.insert(0, " ".join(re.sub(r"[()]", " ", part.text).split()))
+    return [t for t in out if t] if len(out) < len(d.parts) else []
 
 
 def _paren(text: str) -> str:
