@@ -673,6 +673,7 @@ ACTS = [
             L("mara", "Dad's ring."),
             L("tomas", "Mara."),
             A("Eli photographs the bunk, the flash lighting the hull white.", "eli", sfx=("click", 0.5)),
+            T("dip_to_white 6f"),
             E("aldo enters"),
             A("Aldo appears at the gunwale above them.", "aldo", type="full"),
             L("aldo", "Step away from my boat."),
