@@ -72,7 +72,12 @@ class RunContext:
     threads: int
     """How many CPU threads this node should use (e.g. ffmpeg `-threads`)."""
     scratch: Path
-    """A private folder for intermediates; deleted after the node, whatever the outcome."""
+    """Where this node may keep intermediates: call `scratch_dir()` to create it. It is deleted
+    after the node, whatever the outcome, and never becomes part of the node's outputs."""
+
+    def scratch_dir(self) -> Path:
+        self.scratch.mkdir(parents=True, exist_ok=True)
+        return self.scratch
 
 
 class NodeError(Exception):

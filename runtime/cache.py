@@ -22,6 +22,7 @@ import os
 import secrets
 import shutil
 import sqlite3
+import stat
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -143,10 +144,10 @@ def _dir_files(path: Path) -> list[Path]:
 def _stat_signature(path: Path) -> tuple[str, int, int] | None:
     """(kind, size, mtime_ns) of an output, or None when it does not exist."""
     try:
-        st = path.stat()
-    except FileNotFoundError:
+        st = os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
         return None
-    if path.is_dir():
+    if stat.S_ISDIR(st.st_mode):
         files = _dir_files(path)
         stats = [f.stat() for f in files]
         return "dir", sum(s.st_size for s in stats), max([st.st_mtime_ns, *(s.st_mtime_ns for s in stats)])
@@ -223,6 +224,7 @@ class Cache:
             ignore.write_text("# filmc build cache\n*\n", encoding="utf-8")
         self.db = self._open_index()
         self._lock_fd: int | None = None
+        self._shards: set[Path] = set()
 
     @classmethod
     def for_film(cls, film: Path | str, cache_dir: Path | str | None = None) -> Cache:
@@ -282,15 +284,16 @@ class Cache:
         """An empty temp folder beside the node's final place (same filesystem, so the
         final rename is atomic)."""
         parent = self.objects / node_id[:2]
-        parent.mkdir(exist_ok=True)
+        if parent not in self._shards:
+            parent.mkdir(exist_ok=True)
+            self._shards.add(parent)
         path = parent / f"{_TMP_PREFIX}{node_id}-{secrets.token_hex(4)}"
         path.mkdir()
         return path
 
     def new_scratch(self, node_id: str) -> Path:
-        path = self.scratch_root / f"{node_id}-{secrets.token_hex(4)}"
-        path.mkdir(parents=True)
-        return path
+        """A fresh scratch path for a node (created by the node only if it needs one)."""
+        return self.scratch_root / f"{node_id}-{secrets.token_hex(4)}"
 
     # ----- records -------------------------------------------------------------------------------------
 
@@ -331,8 +334,6 @@ class Cache:
             if not directory.is_dir():
                 return Integrity("missing")
             return self._adopt(node, directory)
-        if not directory.is_dir():
-            return Integrity("missing", "object folder is gone")
         by_name = {r.name: r for r in recorded}
         refreshed: list[OutputRecord] = []
         for name in node.outputs:
@@ -341,6 +342,8 @@ class Cache:
                 return Integrity("corrupt", f"output {name!r} has no index record")
             sig = _stat_signature(directory / name)
             if sig is None:
+                if not directory.is_dir():
+                    return Integrity("missing", "object folder is gone")
                 return Integrity("corrupt", f"output {name!r} is missing")
             kind, size, mtime_ns = sig
             if kind != rec.kind or size != rec.size:
@@ -351,6 +354,8 @@ class Cache:
                 return Integrity("corrupt", f"output {name!r} does not match its recorded sha256")
             if mtime_ns != rec.mtime_ns:
                 refreshed.append(OutputRecord(name, rec.kind, rec.size, rec.sha256, mtime_ns))
+        if not node.outputs and not directory.is_dir():
+            return Integrity("missing", "object folder is gone")
         if refreshed:  # touched but intact: remember the new mtime so the next check is quick
             self.db.executemany("UPDATE outputs SET mtime_ns = ? WHERE node_id = ? AND name = ?",
                                 [(r.mtime_ns, node.id, r.name) for r in refreshed])
@@ -378,21 +383,26 @@ class Cache:
     # ----- writing -------------------------------------------------------------------------------------
 
     def commit(self, node: PlanNode, workdir: Path, records: list[OutputRecord], *, backend: str,
-               backend_version: str, film: str, started: float, finished: float, attempts: int) -> None:
-        """Move a finished work folder into the store (atomic rename), then index it."""
+               backend_version: str, film: str, started: float, finished: float, attempts: int,
+               run_id: int | None = None) -> None:
+        """Move a finished work folder into the store (atomic rename), then index it (and close
+        its execution record of `run_id`, in the same transaction)."""
         final = self.object_dir(node.id)
         if final.exists():
             self.discard(final)
         os.rename(workdir, final)
         self._record_done(node, records, backend, backend_version, film=film, started=started,
-                          finished=finished, attempts=attempts, adopted=False)
+                          finished=finished, attempts=attempts, adopted=False, run_id=run_id)
 
     def _record_done(self, node: PlanNode, records: list[OutputRecord], backend: str, backend_version: str, *,
                      film: str, started: float | None, finished: float | None, attempts: int,
-                     adopted: bool) -> None:
+                     adopted: bool, run_id: int | None = None) -> None:
         spans = json.dumps([str(s) for s in node.spans])
         duration = finished - started if started is not None and finished is not None else None
         with self.transaction() as db:
+            if run_id is not None:
+                db.execute("UPDATE executions SET finished = ?, status = 'done' WHERE run_id = ? AND node_id = ?"
+                           " AND attempt = ?", (finished, run_id, node.id, attempts))
             db.execute(
                 "INSERT OR REPLACE INTO nodes (id, op, label, status, backend, backend_version, started, finished,"
                 " duration, attempts, film, spans, error, adopted, last_used)"

@@ -19,8 +19,10 @@ from __future__ import annotations
 import concurrent.futures as cf
 import heapq
 import multiprocessing
+import multiprocessing.connection
 import os
 import shutil
+import threading
 import time
 import traceback
 from collections.abc import Iterable
@@ -157,6 +159,9 @@ def run_node(backend: Backend, node: PlanNode, inputs: dict[str, NodeOutputs], w
     """Run one node into `workdir`, then hash its outputs and write its manifest. Never raises:
     failures come back as data, so nothing depends on pickling arbitrary exceptions."""
     started = time.time()
+    for name in node.outputs:  # declared outputs inside sub-folders get their folders made
+        if "/" in name:
+            (workdir / name).parent.mkdir(parents=True, exist_ok=True)
     try:
         try:
             backend.run(node, inputs, workdir, ctx)
@@ -182,6 +187,15 @@ _worker_backend: Backend | None = None
 def _init_worker(backend: Backend) -> None:
     global _worker_backend
     _worker_backend = backend
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        threading.Thread(target=_exit_with_parent, args=(parent.sentinel,), daemon=True).start()
+
+
+def _exit_with_parent(sentinel: int) -> None:
+    """A worker outlives a SIGKILLed build otherwise (it holds its own end of the task queue)."""
+    multiprocessing.connection.wait([sentinel])
+    os._exit(70)
 
 
 def _run_in_worker(node: PlanNode, inputs: dict[str, NodeOutputs], workdir: Path, ctx: RunContext) -> _Outcome:
@@ -442,12 +456,12 @@ class _Build:
             try:
                 self.cache.commit(node, job.workdir, outcome.records, backend=self.backend.name,
                                   backend_version=self.backend.version, film=self.plan.film,
-                                  started=outcome.started, finished=outcome.finished, attempts=attempt)
+                                  started=outcome.started, finished=outcome.finished, attempts=attempt,
+                                  run_id=self.run_id)
             except OSError as exc:
                 outcome = _Outcome(False, outcome.started, time.time(), error=f"could not store outputs: {exc}")
         if outcome.ok:
             self.suspects.discard(node.id)
-            self.cache.execution_finished(self.run_id, node.id, attempt, outcome.finished, "done")
             self.reports[node.id] = NodeReport(node.id, node.op, node.label, "ran", attempt, outcome.started,
                                                outcome.finished)
             self.emit(NodeFinished(NodeRef.of(node), attempt, outcome.finished - outcome.started))
@@ -541,6 +555,8 @@ def execute(
     problems = plan_problems(plan) + backend.check_plan(plan)
     if problems:
         raise PlanError("cannot execute the render plan:\n" + "\n".join(f"  - {p}" for p in problems))
+    if gpu_slots < 1:
+        raise ValueError("gpu_slots must be at least 1")
     if verify not in ("quick", "full"):
         raise ValueError(f"verify must be 'quick' or 'full', not {verify!r}")
     targets = select(plan, only)

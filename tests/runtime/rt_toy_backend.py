@@ -4,7 +4,8 @@ file changes the result. Params steer its behaviour:
 
   sleep: seconds to work; slow_write: write half an output, sleep that long, write the rest;
   fail: a message to fail with (not transient); transient_failures: fail transiently on the
-  first N attempts; die: kill the worker process outright (os._exit).
+  first N attempts; die: kill the worker process outright (os._exit); frames: write each output
+  as a folder of that many frame files.
 """
 
 from __future__ import annotations
@@ -50,6 +51,11 @@ class ToyBackend(Backend):
         blobs = [f.read_bytes() for i in node.inputs for _, f in sorted(inputs[i].files.items())]
         digest = expected_digest(node.op, p, blobs)
         for name in node.outputs:
+            if p.get("frames"):  # the output is a folder: an image sequence
+                for frame in range(p["frames"]):
+                    (workdir / name).mkdir(parents=True, exist_ok=True)
+                    (workdir / name / f"{frame:04d}.txt").write_text(f"{frame}:{digest}\n")
+                continue
             target = workdir / name
             target.parent.mkdir(parents=True, exist_ok=True)
             body = (f"{name}:{digest}\n" * p.get("repeat", 4)).encode()

@@ -135,3 +135,22 @@ def test_tool_output_is_cut_to_its_tail_at_a_line_boundary() -> None:
     assert text.startswith("ffmpeg exited with status 1\n…\nframe ")
     assert text.endswith("Error: codec not found") and len(text) < 4100
     assert tail("short") == "short"
+
+
+def test_folder_outputs_are_hashed_as_a_whole(tmp_path: Path) -> None:
+    plan = make_plan([("seq", "encode", {"frames": 5}, [], 100)])
+    node = plan.nodes[0].model_copy(update={"outputs": ["exr/frames", "poster.txt"]})
+    plan = plan.model_copy(update={"nodes": [node]})
+    cache = Cache(tmp_path / "cache")
+    assert execute(plan, ToyBackend(), cache, processes=False).ok
+    frames = cache.output_path(node.id, "exr/frames")
+    rows = dict(query(cache.root, "SELECT name, kind FROM outputs WHERE node_id = ?", node.id))
+    assert rows == {"exr/frames": "dir", "poster.txt": "dir"}
+    assert sorted(p.name for p in frames.iterdir()) == [f"{i:04d}.txt" for i in range(5)]
+
+    (frames / "0003.txt").write_text("3:0000\n")
+    result = execute(plan, ToyBackend(), cache, processes=False)
+    assert result.corrupt == [node.id] and (frames / "0003.txt").read_text() != "3:0000\n"
+    (frames / "0004.txt").unlink()
+    result = execute(plan, ToyBackend(), cache, processes=False)
+    assert result.corrupt == [node.id] and (frames / "0004.txt").is_file()
