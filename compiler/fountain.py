@@ -14,13 +14,22 @@ Pre-processing (in this order):
     are lifted out of the text and attached to the element they sit in, or
     become `Note` elements when they stand alone.
 
-Classification follows the spec, with three documented leniencies for real
-scripts: a scene heading needs a blank line before it and, unless it is all
-upper case, one after; `FADE IN:`, `FADE OUT.`, `FADE TO BLACK.` and
-`CUT TO BLACK.` standing alone in caps are transitions; and an all-caps line
-is only a character cue when it reads like a name (no trailing `.`, `!`, `?`,
-`:`, `,`, `;`, no ` - ` separator, at most 6 words and 40 characters, not a
-camera direction such as `CLOSE ON` or `INSERT`). `@` forces a cue anyway.
+Classification follows the spec, with these leniencies for real scripts:
+  * a `Key: value` block at the top is a title page only when one of its keys
+    is a usual one (Title, Credit, Author(s), Source, Draft date, Date,
+    Contact, Copyright, Notes, ...): scripts without a title page open with
+    `FADE IN:` or an action line holding a colon;
+  * a scene heading needs a blank line before it and, unless it is all upper
+    case, one after it;
+  * `FADE IN:`, `FADE OUT.`, `FADE TO BLACK.` and `CUT TO BLACK.` standing
+    alone in caps are transitions, like lines ending in `TO:`;
+  * an all-caps line is a character cue only when it reads like a name: no
+    trailing `.`, `!`, `?`, `:`, `,` or `;`, no ` - ` or `--`, at most 6 words
+    and 40 characters, not a camera direction (`CLOSE ON`, `INSERT`, ...).
+    `@` forces a cue anyway.
+A heading's text after INT/EXT/... is split at ` - `, `--` (spaces optional)
+or en/em dashes; the last segment naming a time (or a clock time or year) is
+the time, the segments before it the location.
 Emphasis markers (`*`, `**`, `***`, `_`) are stripped; `\\*` and `\\_`
 stay as literal characters.
 """

@@ -1,79 +1,95 @@
 """Fountain screenplay (`fountain.Screenplay`) -> a `.film` skeleton to refine by hand.
 
-The output parses, passes `filmc check` and is laid out as `filmc fmt` lays
-files out. Everything is a heuristic a filmmaker will revise; the rules are
+The output parses, passes `filmc check` and is already in `filmc fmt`'s
+layout. Everything is a heuristic a filmmaker will revise; the rules are kept
 simple so that the result is predictable:
 
 Header and cast
   * Title page `Title` -> `film "Title" { resolution 1920x1080; fps 24; export web_mp4 }`
-    (the file name, then "Untitled", when there is none); Credit, Author(s),
-    Source, Draft date and Copyright become comments above it.
+    (else the title passed in, e.g. from the file name, else "Untitled");
+    Credit + Author(s), Source, Draft date and Copyright become comments.
   * Every distinct cue name (extensions and `^` removed, case-folded) is one
-    `character`, in order of first line. Its identifier is the name in ASCII
-    snake_case (`MRS. O'BRIEN` -> `mrs_obrien`), prefixed `char_` when it would
-    start with a digit or be a keyword, suffixed `_2`, `_3` when taken. The
-    display name is title-cased unless the cue was forced with `@` in mixed case
-    (`@McCLANE`),
-    and takes the surname when the introduction writes `NORA VANCE (40s)`.
-    `look` is the sentence of the first action that names the character in
-    capitals (a screenplay's introduction), else the display name. Voices
-    alternate between characters in order of first line: when the pronouns of
-    the introduction (and the sentence after it) say she/her or he/him/his, US
-    and British voices of that kind alternate; otherwise en_us_male,
-    en_us_female, en_gb_male, en_gb_female cycle.
-  * Every distinct (interior/exterior, place) pair in the headings is one
-    `location`, identified like characters (prefix `loc_`; an exterior that
-    clashes with an interior of the same name gets `_ext`). Its `look` is
-    "Interior|Exterior ..., <place>" plus the first sentence of the first
-    action in its first scene.
+    `character`, in order of first line; only speakers are characters. The
+    identifier is the name in ASCII snake_case (`MRS. O'BRIEN` -> `mrs_obrien`,
+    `JOSÉ` -> `jose`), prefixed `char_` when it would start with a digit or
+    be a keyword (`char_2nd_guard`, `char_voice`), suffixed `_2`, `_3` when
+    taken. The display name is title-cased (`Mrs. O'Brien`, `R2D2`) unless a
+    forced cue is in mixed case (`@McCLANE`), and gains the surname when the
+    introduction reads `NORA VANCE (40s, ...)`.
+  * `look` is the first action sentence naming the character in capitals (a
+    screenplay's introduction), else the display name.
+  * Voices alternate between characters in order of first line. When the
+    pronouns of the introduction and the next two action sentences (up to
+    another character's name) say she/her or he/him/his, the US and British
+    std voices of that kind alternate; otherwise en_us_male, en_us_female,
+    en_gb_male, en_gb_female cycle.
+  * Every distinct (interior/exterior, place) in the headings is one
+    `location` (EST counts as exterior), identified like characters with the
+    prefix `loc_`; a second setting of a place already named gets `_ext` /
+    `_int` (`house`, `house_ext`). Its `look` is "Interior|Exterior, <Place>"
+    plus the first sentence of the first action at that place that names no
+    character, uses no personal pronoun and is not a camera direction.
 
 Scenes
-  * Each heading is `scene sNNN "<heading>" at <location>, <time> with ...`;
-    the cast lists everyone who speaks or is framed in it. Time words:
-    DAY/NIGHT/MORNING/AFTERNOON/EVENING/DUSK/DAWN map to the std times
-    (NOON, MIDDAY -> day; MIDNIGHT -> night; SUNSET, TWILIGHT -> dusk;
-    SUNRISE -> dawn; MAGIC/GOLDEN HOUR -> magic_hour); CONTINUOUS ->
-    `continuous` when a scene comes before; LATER, MOMENTS LATER, SAME -> the
-    previous scene's time; anything else -> `day` with a comment.
+  * Each heading -> `scene sNNN "<heading>" at <location>, <time> with ...`;
+    the cast lists everyone who speaks (V.O. included) or is framed in it.
+    Times: DAY/NIGHT/MORNING/AFTERNOON/EVENING/DUSK/DAWN map to the std times
+    (also NOON, MIDDAY -> day; MIDNIGHT -> night; SUNSET, TWILIGHT -> dusk;
+    SUNRISE -> dawn; MAGIC/GOLDEN HOUR -> magic_hour; clock times by hour);
+    CONTINUOUS -> `continuous` when a scene comes before; LATER, MOMENTS
+    LATER, SAME -> the previous scene's (resolved) time; anything else or
+    nothing -> `day` with a comment. Scene numbers and heading segments after
+    the time (FLASHBACK) become comments.
   * Action or dialogue before the first heading goes into a scene at the
-    location `unspecified`. A heading with nothing under it gets a 2 s
-    establishing shot of its location.
+    location `unspecified_location`. A heading with nothing under it gets a
+    2 s shot of its place (establishing outside, wide inside).
 
-Shots (durations are rounded up to half seconds so they are whole frames)
-  * Action paragraph -> one shot with `action "..."`, lasting 1 s per 12 words
-    (at least 2 s). Its type: `insert` when it says INSERT or CLOSE ON, `pov`
-    for POV, `aerial` for AERIAL; otherwise the first shot of a scene is
-    `establishing` (exterior, first visit of the place) or `wide`; later
-    shots frame the characters the text names (in CAPS or Title case):
-    none -> wide, one -> medium, two -> two_shot, more -> wide.
-  * Centred text is action. Lyrics right after a dialogue block are sung by
-    that speaker (`(singing)`); other lyrics are action "Song: ...".
-  * Dialogue block -> one shot on the speaker, lasting its words at 150 wpm
-    plus 1 s, plus 1 s per (beat)/(pause) (at least 2 s). Its type:
-    `close_up` for a short emotional line (<= 8 words with `!`, a trailing
-    `...`/dash, or an emotional parenthetical); `over_the_shoulder` on the
-    speaker and the previous speaker when two people trade lines; `medium`
-    otherwise. Dual dialogue (`^`) joins the previous block in a `two_shot` on
-    both speakers.
+Shots (durations are rounded up to half seconds, so whole frames at 24 fps)
+  * Action paragraph -> one shot with `action "..."` (whitespace folded,
+    quotes and backslashes escaped), lasting 1 s per 12 words, at least 2 s.
+    Type: `insert` when it says INSERT or CLOSE ON, `pov` for POV, `aerial`
+    for AERIAL (these frame nobody); otherwise the first shot of a scene is
+    `establishing` (exterior, first visit of the place; frames nobody) or
+    `wide`; later shots frame the characters the text names in CAPS or Title
+    case (a title such as DR. may be dropped: `Reyes`): none -> wide,
+    one -> medium, two -> two_shot, more -> wide.
+  * A bare camera direction in caps (`INSERT - THE LETTER`, `CLOSE ON ...`,
+    `ANGLE ON ...`) merges with the action paragraph after it.
+  * Centred text is action. Lyrics inside or right after a dialogue block are
+    sung by that speaker (`name (singing): "..."`); other lyrics are action
+    "Song: line / line".
+  * Dialogue block -> one shot, lasting its words at 150 wpm (the std voices
+    speak 155-170 wpm) plus 1 s, plus 1 s per (beat)/(pause), at least 2 s.
+    Type: `close_up` on the speaker for a short emotional line (<= 8 words
+    with `!`, a trailing `...`/dash, or a parenthetical such as whispering,
+    quietly, shouting, crying); `over_the_shoulder` on the speaker and the
+    previous speaker when two people trade lines with nothing in between;
+    `medium` on the speaker otherwise. Dual dialogue (`^`) joins the previous
+    block in one `two_shot` on both on-screen speakers.
   * Lines: (V.O.) and (O.S.)/(O.C.) are kept, (CONT'D) dropped; FILTERED,
     ON PHONE, ON RADIO, ON TV, PRE-LAP and the like become `(O.S.)` plus the
     extension as a delivery note; other extensions and parentheticals are kept
-    as `name (quietly): "..."`. A speaker off screen is not framed; the shot
-    then frames the previous on-screen speaker, or nobody (wide).
+    before the line they precede: `name (quietly): "..."`. Parentheticals
+    after the last line (`(exits)`) become the shot's action; a block with no
+    line at all is a 2 s medium shot of the speaker with that action. A
+    speaker off screen is not framed: the shot frames the previous on-screen
+    speaker of the scene, or nobody (wide).
 
-Transitions (a transition written after a scene's last shot opens the next scene)
-  * CUT TO:, JUMP CUT, BACK TO, INTERCUT -> nothing (a cut); DISSOLVE TO: ->
-    `dissolve 1s`; FADE IN: -> `fade_in 1s`; FADE OUT./FADE TO BLACK. ->
-    `fade_out 1s`; CUT TO BLACK -> `dip_to_black 12f`; FADE TO WHITE ->
-    `dip_to_white 1s`; WIPE -> `wipe left 500ms`; SMASH CUT/MATCH CUT ->
-    `match_cut`; others -> a comment. A transition the checker would reject
-    (nothing before or after it, two in a row) becomes a comment instead.
+Transitions (written after a scene's last shot, they open the next scene)
+  * CUT TO:, JUMP CUT, BACK TO, INTERCUT, TIME CUT -> nothing (a cut);
+    DISSOLVE TO: -> `dissolve 1s`; FADE IN: -> `fade_in 1s`; FADE OUT. /
+    FADE TO BLACK. -> `fade_out 1s` (stays after its shot); CUT TO BLACK ->
+    `dip_to_black 12f`; FADE TO WHITE -> `dip_to_white 1s`; WIPE ->
+    `wipe left 500ms`; SMASH CUT / MATCH CUT -> `match_cut`; anything else ->
+    a comment. A transition the checker would reject (no shot before it or
+    after it, two in a row, a second fade-out) becomes a comment saying why.
 
-Notes, structure
-  * Notes `[[...]]` -> `note "..."` on their shot or scene (comments outside
-    scenes). The shallowest section level -> `act N "Title"` before the next
-    scene; deeper sections and synopses -> comments. Boneyard and page breaks
-    are dropped.
+Notes and structure
+  * Notes `[[...]]` -> `note "..."` on their shot or scene (comments before
+    the first scene). Sections at the shallowest level used -> `act N "Title"`
+    before the next scene; deeper sections (`# ## Title`) and synopses
+    (`# Synopsis: ...`) -> comments, moved before the next scene when they
+    close a scene. Boneyard and page breaks are dropped.
 """
 
 from __future__ import annotations
