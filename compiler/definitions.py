@@ -95,8 +95,9 @@ def lower_definitions(
     def own_props(sym: Symbol) -> dict:
         cache_key = (sym.kind, sym.key)
         if cache_key not in own:
-            values = ValueParser(sink, fps, lambda kind, atom: symbols.resolve(kind, atom.text, atom.span, sink),
-                                 base_dir(sym))
+            values = ValueParser(
+                sink, fps, lambda kind, atom: symbols.resolve(kind, atom.text, atom.span, sink, sym.std),
+                base_dir(sym))
             own[cache_key] = parse_properties(sym.node.block, DEFINITION_KINDS[sym.kind], values, sink,
                                               _a(KIND_WORDS[sym.kind]), symbols)
         return own[cache_key]
@@ -112,7 +113,7 @@ def lower_definitions(
                 sink.error("E0304", f"{_a(KIND_WORDS[sym.kind])} cannot `extends`", node.extends.span,
                            label="not extendable", hint="only " + ", ".join(sorted(EXTENDABLE)) + " can extend")
             else:
-                parent_key = symbols.resolve(sym.kind, node.extends.dotted, node.extends.span, sink)
+                parent_key = symbols.resolve(sym.kind, node.extends.dotted, node.extends.span, sink, sym.std)
                 if parent_key is not None:
                     if (sym.kind, parent_key) in resolving:
                         sink.error("E0303", f"`extends` cycle through {KIND_WORDS[sym.kind]} `{node.name}`",

@@ -119,5 +119,6 @@ def load_program(root: Path) -> tuple[Program, list[Diagnostic]]:
         done.add(path)
         program.modules.append(module)
 
-    visit(root, None)
+    if root.parent != stdlib_dir().resolve():  # a std file checked directly is already loaded
+        visit(root, None)
     return program, diags

@@ -32,8 +32,11 @@ class Symbols:
     tables: dict[str, dict[str, Symbol]] = field(default_factory=lambda: {k: {} for k in DEFINITION_KINDS})
     used: set[tuple[str, str]] = field(default_factory=set)
 
-    def lookup(self, kind: str, name: str) -> str | None:
+    def lookup(self, kind: str, name: str, from_std: bool = False) -> str | None:
+        """The qualified key `name` refers to; inside std, bare names mean std's own."""
         table = self.tables[kind]
+        if from_std and not name.startswith("std."):
+            name = f"std.{name}"
         if name.startswith("std."):
             key = name if name in table else None
         elif name in table:
@@ -51,8 +54,8 @@ class Symbols:
             names.add(key.removeprefix("std."))
         return sorted(names)
 
-    def resolve(self, kind: str, name: str, span, sink: Sink) -> str | None:
-        key = self.lookup(kind, name)
+    def resolve(self, kind: str, name: str, span, sink: Sink, from_std: bool = False) -> str | None:
+        key = self.lookup(kind, name, from_std)
         if key is None:
             guess = did_you_mean(name, self.candidates(kind))
             known = [k.removeprefix("std.") for k in self.tables[kind]]
