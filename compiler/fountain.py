@@ -30,7 +30,8 @@ Classification follows the spec, with these leniencies for real scripts:
 A heading's text after INT/EXT/... is split at ` - `, `--` (spaces optional)
 or en/em dashes; the last segment naming a time (or a clock time or year) is
 the time, the segments before it the location.
-Emphasis markers (`*`, `**`, `***`, `_`) are stripped; `\\*` and `\\_`
+`(MORE)` and `(CONT'D)` lines inside dialogue, left at page breaks by
+PDF conversions, are dropped. Emphasis markers (`*`, `**`, `***`, `_`) are stripped; `\\*` and `\\_`
 stay as literal characters.
 """
 
@@ -283,6 +284,7 @@ _KNOWN_TITLE_KEYS = {
     "notes", "revision", "format", "font", "watermark",
 }  # fmt: skip
 _BARE_TRANSITIONS = {"FADE IN:", "FADE IN", "FADE OUT.", "FADE OUT", "FADE TO BLACK.", "CUT TO BLACK."}
+_PAGE_MARKS = {"MORE", "CONT'D", "CONTD", "CONT", "CONTINUED"}  # left by PDF conversions at page ends
 _CUE = re.compile(r"^([^()]*?)[ \t]*((?:\([^()]*\)[ \t]*)*)$")
 _CAMERA_DIRECTIONS = re.compile(
     r"^(CLOSE ON|CLOSE UP|CLOSEUP|ANGLE ON|ANGLE|INSERT|BACK TO|POV|WIDE ON|WIDE SHOT|INTERCUT|MONTAGE|"
@@ -548,6 +550,9 @@ class _Parser:
         j = i + 1
         while j < len(self.lines) and (not _is_blank(self.lines[j]) or self.lines[j] == "  "):
             s = self.lines[j].strip()
+            if s.startswith("(") and s.endswith(")") and s[1:-1].strip().upper() in _PAGE_MARKS:
+                j += 1  # a page-break mark: the speech goes on
+                continue
             if s.startswith("(") and (s.endswith(")") or ")" not in s):
                 flush()
                 paren_lines = [s]

@@ -247,6 +247,14 @@ def sentences(text: str) -> list[str]:
     return [s.strip() for s in out if s.strip()]
 
 
+def _whole_words(forms) -> re.Pattern[str]:
+    """One of `forms` as whole words, longest first; a pattern matching nothing when there are none."""
+    ordered = sorted({f for f in forms if f}, key=lambda f: (-len(f), f))
+    if not ordered:
+        return re.compile(r"(?!)")
+    return re.compile(r"(?<![\w'])(?:" + "|".join(re.escape(f) for f in ordered) + r")(?![\w])")
+
+
 def _key(name: str) -> str:
     return " ".join(name.upper().split())
 
@@ -378,7 +386,8 @@ class _Converter:
         self.action_sentences = [s for e in play.elements if isinstance(e, Action) for s in sentences(e.text)]
         self.top_comments_after: list[str] = []
         self.voices_given: dict[str | None, int] = {}
-        self.cue_keys = [_key(e.character) for e in play.elements if isinstance(e, Dialogue)]
+        self.any_cue = _whole_words({_key(e.character) for e in play.elements if isinstance(e, Dialogue)})
+        self.mention_patterns: dict[str, re.Pattern[str]] = {}
         for element in play.elements:  # identifiers and voices in order of first line
             if isinstance(element, Dialogue):
                 self.character(element.character)
@@ -407,13 +416,12 @@ class _Converter:
 
     def introduction(self, key: str) -> tuple[str | None, str]:
         """The first action sentence naming `key` in capitals, and the two action sentences after it."""
-        pattern = re.compile(rf"(?<![\w']){re.escape(key)}(?![\w])")
-        others = [re.compile(rf"(?<![\w']){re.escape(k)}(?![\w])") for k in self.cue_keys if k != key]
+        pattern = _whole_words([key])
         for i, sentence in enumerate(self.action_sentences):
             if pattern.search(sentence):
                 following = []
                 for after in self.action_sentences[i + 1 : i + 3]:
-                    if any(p.search(after) for p in others):
+                    if any(m.group(0) != key for m in self.any_cue.finditer(after)):
                         break  # someone else's introduction: their pronouns are theirs
                     following.append(after)
                 return sentence[:300], " ".join(following)
@@ -571,20 +579,22 @@ class _Converter:
         elif isinstance(element, Dialogue):
             self.add_dialogue(scene, element)
 
-    def mentioned(self, text: str) -> list[str]:
-        found: list[tuple[int, str]] = []
-        for key, char in self.characters.items():
-            forms = {key, display_name(key), char.display}
-            parts = key.split()
+    def mention_pattern(self, char: _Character) -> re.Pattern[str]:
+        """How action text names a character: in CAPS or Title case, perhaps by surname after a title."""
+        if char.cue not in self.mention_patterns:
+            forms = {char.cue, display_name(char.cue), char.display}
+            parts = char.cue.split()
             if len(parts) > 1 and parts[0].rstrip(".") in _TITLES and len(parts[-1]) > 2:
                 forms |= {parts[-1], display_name(parts[-1])}
-            best = None
-            for form in forms:
-                m = re.search(rf"(?<![\w']){re.escape(form)}(?![\w])", text)
-                if m and (best is None or m.start() < best):
-                    best = m.start()
-            if best is not None:
-                found.append((best, char.id))
+            self.mention_patterns[char.cue] = _whole_words(forms)
+        return self.mention_patterns[char.cue]
+
+    def mentioned(self, text: str) -> list[str]:
+        found: list[tuple[int, str]] = []
+        for char in self.characters.values():
+            m = self.mention_pattern(char).search(text)
+            if m:
+                found.append((m.start(), char.id))
         return [ident for _, ident in sorted(found)]
 
     def action_shot(self, scene: _Scene, text: str, notes: tuple[str, ...]) -> None:

@@ -186,6 +186,11 @@ def test_parentheticals():
                        Parenthetical("beat"), Parenthetical("to Brick, quietly"), Speech("Go."))
 
 
+def test_page_break_marks_inside_dialogue_are_dropped():
+    (d,) = parse("STEEL\nSo much for\n(MORE)\n(CONT'D)\nretirement.\n").elements
+    assert d.parts == (Speech("So much for\nretirement."),)
+
+
 def test_a_line_that_merely_starts_with_a_parenthesis_is_speech():
     (d,) = parse("STEEL\n(beat) I know.\n").elements
     assert d.parts == (Speech("(beat) I know."),)
