@@ -27,7 +27,7 @@ Header and cast
     `location` (EST counts as exterior), identified like characters with the
     prefix `loc_`; a second setting of a place already named gets `_ext` /
     `_int` (`house`, `house_ext`). Its `look` is "Interior|Exterior, <Place>"
-    plus the first sentence of the first action at that place that names no
+    (just the place for forced headings) plus the first sentence of the first action at that place that names no
     character, uses no personal pronoun and is not a camera direction.
 
 Scenes
@@ -156,7 +156,7 @@ _AERIAL = re.compile(r"\bAERIAL\b")
 _TITLES = {"MR", "MRS", "MS", "MISS", "DR", "DETECTIVE", "DET", "OFFICER", "AGENT", "CAPTAIN", "CAPT", "SERGEANT",
            "SGT", "LIEUTENANT", "LT", "PROFESSOR", "PROF", "UNCLE", "AUNT", "FATHER", "SISTER", "BROTHER",
            "COLONEL", "GENERAL", "JUDGE", "NURSE", "DOCTOR", "SIR", "LADY", "LORD", "KING", "QUEEN"}
-_SETTING_WORDS = {"INT": "Interior", "EXT": "Exterior", "INT/EXT": "Interior and exterior", "": "Setting"}
+_SETTING_WORDS = {"INT": "Interior", "EXT": "Exterior", "INT/EXT": "Interior and exterior"}
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(A-Z0-9])")
 
 
@@ -211,7 +211,7 @@ def display_name(name: str) -> str:
 
 
 def seconds_text(seconds: float) -> str:
-    """Round up to half a second (whole frames at every standard rate) and write it as `2s`, `3.5s`."""
+    """Round up to half a second (whole frames at the 24 fps the header sets) and write it as `2s`, `3.5s`."""
     half = math.ceil(seconds * 2 - 1e-9) / 2
     return f"{half:g}s"
 
@@ -442,8 +442,8 @@ class _Converter:
             ident = identifier(f"{display} {setting.replace('/', ' ')}", self.location_ids, "loc")
         else:
             ident = identifier(display, self.location_ids, "loc")
-        words_for_setting = _SETTING_WORDS.get(setting, "Setting")
-        loc = _Location(ident, display, setting, f"{words_for_setting}, {display}")
+        setting_word = _SETTING_WORDS.get(setting, "")
+        loc = _Location(ident, display, setting, f"{setting_word}, {display}" if setting_word else display)
         self.locations[key] = loc
         return loc, True
 
