@@ -1,4 +1,4 @@
-"""Build filmc timelines that follow the timeline contract, without the compiler.
+"""Build filmc timelines that follow the timeline contract, without the compiler (export tests).
 
 The exporters are tested against these so they do not depend on the lowering pass:
 shots with dissolve / wipe / dip transitions, fades, match cuts, scene and shot markers,
