@@ -11,23 +11,13 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from filmc.compiler import modules, plan, prompts
-from filmc.compiler.check import CheckResult, check_file
-
-HERE = Path(__file__).resolve().parent
-FIXTURES = HERE / "fixtures"
-GOLDEN = HERE / "golden"
-FILM_NAME = "small.film"
-
-
-def _identity_cube(path: Path) -> None:
-    rows = [f"{r:.1f} {g:.1f} {b:.1f}" for b in (0, 1) for g in (0, 1) for r in (0, 1)]
-    path.write_text("LUT_3D_SIZE 2\n" + "\n".join(rows) + "\n")
+from filmc.compiler.check import CheckResult
+from lowering_support import FILM_NAME, FIXTURES, checked, identity_cube, make_clip
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -43,23 +33,11 @@ def stdlib_luts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         target = copy / w
         target.parent.mkdir(parents=True, exist_ok=True)
         if not target.exists():
-            _identity_cube(target)
+            identity_cube(target)
     with pytest.MonkeyPatch.context() as mp:
         for module in (modules, plan, prompts):
             mp.setattr(module, "stdlib_dir", lambda: copy)
         yield copy
-
-
-def make_clip(path: Path, frames: int = 60) -> None:
-    """A tiny deterministic test-pattern mp4 (160x90, 24 fps)."""
-    from imageio_ffmpeg import get_ffmpeg_exe
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    subprocess.run(
-        [get_ffmpeg_exe(), "-v", "error", "-y", "-f", "lavfi", "-i", f"testsrc=size=160x90:rate=24:duration={frames / 24}",
-         "-c:v", "mpeg4", "-q:v", "5", "-threads", "1", "-flags", "+bitexact", "-fflags", "+bitexact",
-         "-map_metadata", "-1", "-movflags", "+faststart", str(path)],
-        check=True, capture_output=True)
 
 
 @pytest.fixture(scope="session")
@@ -72,24 +50,6 @@ def film_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-def checked(path: Path) -> CheckResult:
-    result = check_file(path)
-    errors = [d for d in result.diagnostics if d.is_error]
-    assert not errors, [f"{d.code} {d.message} at {d.span}" for d in errors]
-    assert result.film is not None
-    return result
-
-
 @pytest.fixture(scope="session")
 def small(film_dir: Path) -> CheckResult:
     return checked(film_dir / FILM_NAME)
-
-
-def edited_copy(src_dir: Path, dst_dir: Path, old: str, new: str) -> Path:
-    """A copy of the fixture folder with one text replacement in the film (exactly once)."""
-    shutil.copytree(src_dir, dst_dir)
-    film = dst_dir / FILM_NAME
-    text = film.read_text()
-    assert text.count(old) == 1, f"{old!r} occurs {text.count(old)} times"
-    film.write_text(text.replace(old, new))
-    return film
