@@ -14,15 +14,15 @@ Header and cast
     `JOSÉ` -> `jose`), prefixed `char_` when it would start with a digit or
     be a keyword (`char_2nd_guard`, `char_voice`), suffixed `_2`, `_3` when
     taken. The display name is title-cased (`Mrs. O'Brien`, `R2D2`) unless a
-    forced cue is in mixed case (`@McCLANE`), and gains the surname when the
-    introduction reads `NORA VANCE (40s, ...)`.
+    forced cue is in mixed case (`@McCLANE`), and gains the rest of the name
+    when the introduction reads `NORA VANCE (40s, ...)` or `DICK STEEL, ...`.
   * `look` is the first action sentence naming the character in capitals (a
     screenplay's introduction), else the display name.
-  * Voices alternate between characters in order of first line. When the
-    pronouns of the introduction and the next two action sentences (up to
-    another character's name) say she/her or he/him/his, the US and British
-    std voices of that kind alternate; otherwise en_us_male, en_us_female,
-    en_gb_male, en_gb_female cycle.
+  * Voices alternate between characters in order of first line: each gets the
+    least used of en_us_male, en_us_female, en_gb_male, en_gb_female (first in
+    that order on a tie), choosing among the two male or two female voices
+    when the pronouns of the introduction and the next two action sentences
+    (up to another character's name) say he/him/his or she/her.
   * Every distinct (interior/exterior, place) in the headings is one
     `location` (EST counts as exterior), identified like characters with the
     prefix `loc_`; a second setting of a place already named gets `_ext` /
@@ -385,7 +385,7 @@ class _Converter:
         self.act_level = min(sections) if sections else 0
         self.action_sentences = [s for e in play.elements if isinstance(e, Action) for s in sentences(e.text)]
         self.top_comments_after: list[str] = []
-        self.voices_given: dict[str | None, int] = {}
+        self.voices_given: dict[str, int] = {}
         self.any_cue = _whole_words({_key(e.character) for e in play.elements if isinstance(e, Dialogue)})
         self.mention_patterns: dict[str, re.Pattern[str]] = {}
         for element in play.elements:  # identifiers and voices in order of first line
@@ -400,19 +400,22 @@ class _Converter:
             display = display_name(" ".join(cue_name.split()))
             intro, following = self.introduction(key)
             if intro and display == display_name(key):
-                full = re.search(rf"(?<![\w']){re.escape(key)}((?: [A-Z][A-Z'-]+)+)(?= ?[(,])", intro)
+                # `NORA VANCE (40s)`, `DICK STEEL, his partner`: the introduction gives the full name.
+                full = re.search(rf"(?<![\w'])((?:[A-Z][A-Z'-]+ ){{0,2}}){re.escape(key)}((?: [A-Z][A-Z'-]+){{0,2}})"
+                                 r"(?= ?[(,])", intro)
                 if full:
-                    display = display_name(key + full.group(1))
+                    display = display_name(full.group(1) + key + full.group(2))
             ident = identifier(display_name(key) if key == key.upper() else key, self.character_ids, "char")
             voice = self.voice(guess_gender(f"{intro} {following}") if intro else None)
             self.characters[key] = _Character(ident, display, key, voice, intro or display)
         return self.characters[key]
 
     def voice(self, gender: str | None) -> str:
+        """The least used voice of the right kind (the first such in `VOICES` order on a tie)."""
         pool = VOICES if gender is None else tuple(v for v in VOICES if v.endswith(f"_{gender}"))
-        n = self.voices_given.get(gender, 0)
-        self.voices_given[gender] = n + 1
-        return pool[n % len(pool)]
+        chosen = min(pool, key=lambda v: self.voices_given.get(v, 0))
+        self.voices_given[chosen] = self.voices_given.get(chosen, 0) + 1
+        return chosen
 
     def introduction(self, key: str) -> tuple[str | None, str]:
         """The first action sentence naming `key` in capitals, and the two action sentences after it."""
