@@ -122,6 +122,16 @@ def test_introductions_give_look_full_name_and_voice():
     assert prop(chars["martin"].block, "voice")[0].atoms[0].text == "en_us_male"
 
 
+def test_full_names_before_the_cue_and_voices_by_least_use():
+    module = convert("EXT. PATIO - DAY\n\nThe door opens and DICK STEEL, his old partner, brings beers.\n\n"
+                     "STEEL\nCold ones.\n\nBRICK\nFinally.\n\nAMY\nHi.\n\nWhere is HAL? He is late.\n\nHAL\nHere.\n")
+    chars = definitions(module, "character")
+    assert chars["steel"].title == "Dick Steel"
+    voices = {name: prop(c.block, "voice")[0].atoms[0].text for name, c in chars.items()}
+    # Steel is male; Brick and Amy are unknown and take the least used voices; Hal is male: a tie -> US.
+    assert voices == {"steel": "en_us_male", "brick": "en_us_female", "amy": "en_gb_male", "hal": "en_us_male"}
+
+
 def test_locations_are_distinct_per_place_and_interior_or_exterior():
     module = convert("INT. HOUSE - DAY\n\nA hall.\n\nEXT. HOUSE - NIGHT\n\nA porch light.\n\n"
                      "INT. HOUSE - NIGHT\n\nDark.\n\nEST. HOUSE - DAWN\n\nMist.\n")
