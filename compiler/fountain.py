@@ -298,14 +298,14 @@ def _is_blank(line: str) -> bool:
 
 
 @dataclass(frozen=True, slots=True)
-class _Cue:
+class Cue:
     name: str
     extensions: tuple[str, ...]
     dual: bool
     forced: bool
 
 
-def parse_cue(line: str) -> _Cue | None:
+def parse_cue(line: str) -> Cue | None:
     """Read a character cue line, or None when the line cannot be one."""
     body = line.strip()
     forced = body.startswith("@")
@@ -328,7 +328,7 @@ def parse_cue(line: str) -> _Cue | None:
             return None
         if len(name) > 40 or len(name.split()) > 6 or _CAMERA_DIRECTIONS.match(name):
             return None
-    return _Cue(name, extensions, dual, forced)
+    return Cue(name, extensions, dual, forced)
 
 
 def split_heading(body: str) -> tuple[str, str, tuple[str, ...]]:
@@ -534,7 +534,7 @@ class _Parser:
         self.out.append(Centered(text, self.line_of[i], notes))
         return end
 
-    def dialogue(self, i: int, cue: _Cue) -> int:
+    def dialogue(self, i: int, cue: Cue) -> int:
         parts: list[DialoguePart] = []
         speech: list[str] = []
         notes: list[str] = []
