@@ -18,3 +18,11 @@ def register_plan(sub: argparse._SubParsersAction, add: Callable[..., argparse.A
     from .plan_cli import add_plan_command
 
     add_plan_command(sub, add)
+
+
+@cli.register
+def register_import(sub: argparse._SubParsersAction, add: Callable[..., argparse.ArgumentParser]) -> None:
+    """`filmc import script.fountain`: a screenplay becomes a .film skeleton."""
+    from .import_cli import add_import_command
+
+    add_import_command(sub, add)
