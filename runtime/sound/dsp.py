@@ -10,6 +10,7 @@ from __future__ import annotations
 from math import gcd
 
 import numpy as np
+from scipy import fft as sp_fft
 from scipy import signal
 
 SAMPLE_RATE = 48_000
@@ -113,12 +114,15 @@ def shaped_noise(n: int, rng: np.random.Generator, magnitude) -> np.ndarray:
     Built in the frequency domain, so the result is exactly periodic in n: a loop of it is
     seamless. Normalised to unit RMS.
     """
-    freqs = np.fft.rfftfreq(n, 1.0 / SAMPLE_RATE)
-    spectrum = rng.standard_normal(freqs.size) + 1j * rng.standard_normal(freqs.size)
-    spectrum *= magnitude(freqs)
+    freqs = np.fft.rfftfreq(n, 1.0 / SAMPLE_RATE).astype(np.float32)
+    size = freqs.size
+    spectrum = np.empty(size, dtype=np.complex64)
+    spectrum.real = rng.standard_normal(size, dtype=np.float32)
+    spectrum.imag = rng.standard_normal(size, dtype=np.float32)
+    spectrum *= np.asarray(magnitude(freqs), dtype=np.float32)
     spectrum[0] = 0.0
-    out = np.fft.irfft(spectrum, n)
-    rms = float(np.sqrt(np.mean(out**2)))
+    out = sp_fft.irfft(spectrum, n, workers=-1)
+    rms = float(np.sqrt(np.mean(np.square(out, dtype=np.float64))))
     return (out / rms if rms > 0 else out).astype(np.float32)
 
 
@@ -126,7 +130,7 @@ def band(low_hz: float, high_hz: float, slope: float = 2.0):
     """Magnitude function for :func:`shaped_noise`: a soft band-pass between two corners."""
 
     def magnitude(f: np.ndarray) -> np.ndarray:
-        f = np.maximum(f, 1e-3)
+        f = np.maximum(np.asarray(f, dtype=np.float64), 1.0)
         hp = 1.0 / np.sqrt(1.0 + (low_hz / f) ** (2 * slope)) if low_hz > 0 else 1.0
         lp = 1.0 / np.sqrt(1.0 + (f / high_hz) ** (2 * slope))
         return hp * lp
@@ -145,11 +149,22 @@ def pink(low_hz: float = 20.0, high_hz: float = 20_000.0, tilt: float = 0.5):
 
 
 def smooth_modulation(n: int, rng: np.random.Generator, max_hz: float, depth: float = 1.0) -> np.ndarray:
-    """Slow periodic random gain curve in [1 - depth, 1] (gusts, swells, crowd swell)."""
-    m = shaped_noise(n, rng, band(0.0, max_hz, slope=3.0))
-    lo, hi = float(m.min()), float(m.max())
-    m = (m - lo) / (hi - lo) if hi > lo else np.ones_like(m)
-    return (1.0 - depth + depth * m).astype(np.float32)
+    """Slow periodic random gain curve in [1 - depth, 1] (gusts, swells, crowd swell).
+
+    Drawn at a 200 Hz control rate (periodic by construction) and interpolated with wrap-around.
+    """
+    control_rate = 200.0
+    m = max(8, int(round(n * control_rate / SAMPLE_RATE)))
+    freqs = np.fft.rfftfreq(m, 1.0 / control_rate)
+    spectrum = (rng.standard_normal(freqs.size) + 1j * rng.standard_normal(freqs.size)) / np.sqrt(
+        1.0 + (np.maximum(freqs, 1e-6) / max_hz) ** 6)
+    spectrum[0] = 0.0
+    control = np.fft.irfft(spectrum, m)
+    lo, hi = float(control.min()), float(control.max())
+    control = (control - lo) / (hi - lo) if hi > lo else np.ones(m)
+    positions = np.arange(n, dtype=np.float64) * (m / n)
+    curve = np.interp(positions, np.arange(m + 1), np.append(control, control[0]))
+    return (1.0 - depth + depth * curve).astype(np.float32)
 
 
 def periodic_sine(n: int, freq_hz: float, phase: float = 0.0) -> np.ndarray:

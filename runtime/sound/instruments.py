@@ -1,0 +1,112 @@
+"""Simple synthesised instrument notes and drums for the procedural music beds.
+
+Each function returns one mono float32 event (note plus its decay) at 48 kHz; beds place events
+into a circular buffer so the music loops without a seam.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import signal
+
+from .dsp import SAMPLE_RATE, envelope
+
+
+def midi_hz(note: float) -> float:
+    return float(440.0 * 2.0 ** ((note - 69) / 12.0))
+
+
+def _t(n: int) -> np.ndarray:
+    return np.arange(n, dtype=np.float64) / SAMPLE_RATE
+
+
+def _saw(freq: float, n: int, phase: float = 0.0, max_hz: float = 12_000.0) -> np.ndarray:
+    """Band-limited sawtooth (additive, harmonics below ``max_hz``: no aliasing, and no work
+    spent on harmonics a following low-pass removes anyway)."""
+    t = _t(n)
+    out = np.zeros(n, dtype=np.float64)
+    for k in range(1, max(2, int(max_hz // freq)) + 1):
+        out += np.sin(2 * np.pi * k * freq * t + k * phase) / k
+    return out
+
+
+def _tail(x: np.ndarray, seconds: float = 0.02) -> np.ndarray:
+    """Fade the last few milliseconds so an event never ends on a step."""
+    m = min(x.shape[0], int(seconds * SAMPLE_RATE))
+    x[-m:] *= np.linspace(1.0, 0.0, m)
+    return x
+
+
+def _lowpass(x: np.ndarray, cutoff: float, order: int = 2) -> np.ndarray:
+    sos = signal.butter(order, min(cutoff, 0.45 * SAMPLE_RATE), btype="low", fs=SAMPLE_RATE, output="sos")
+    return signal.sosfilt(sos, x)
+
+
+def pad(freq: float, duration_s: float, brightness: float = 1_200.0, attack_s: float = 0.8,
+        release_s: float = 1.5) -> np.ndarray:
+    """Soft string-like pad: two detuned saws, low-passed, slow attack and release."""
+    n = int((duration_s + release_s) * SAMPLE_RATE)
+    x = _saw(freq * 0.997, n, 0.0, 3 * brightness) + _saw(freq * 1.003, n, 1.3, 3 * brightness)
+    x = _lowpass(x, brightness)
+    t = _t(n)
+    env = np.clip(t / attack_s, 0, 1) * np.clip((duration_s + release_s - t) / release_s, 0, 1)
+    return (0.2 * x * env).astype(np.float32)
+
+
+def pluck(freq: float, decay_s: float = 0.8, brightness: float = 3.0) -> np.ndarray:
+    """Piano/harp-like note: harmonics that decay faster the higher they are."""
+    n = int(decay_s * 4 * SAMPLE_RATE)
+    t = _t(n)
+    out = np.zeros(n, dtype=np.float64)
+    for k in range(1, 9):
+        if k * freq > 16_000:
+            break
+        out += np.sin(2 * np.pi * k * freq * t) * np.exp(-t * k / decay_s) / k**brightness * 2
+    attack = np.clip(t / 0.004, 0, 1)
+    return _tail(0.5 * out * attack).astype(np.float32)
+
+
+def bass(freq: float, duration_s: float, cutoff: float = 600.0) -> np.ndarray:
+    n = int((duration_s + 0.05) * SAMPLE_RATE)
+    x = _lowpass(_saw(freq, n, 0.0, 4 * cutoff), cutoff, order=4)
+    env = envelope(n, 0.005, duration_s * 0.6).astype(np.float64)
+    env *= np.clip((n - np.arange(n)) / (0.02 * SAMPLE_RATE), 0, 1)
+    return (0.5 * x * env).astype(np.float32)
+
+
+def kick(gain: float = 1.0) -> np.ndarray:
+    n = int(0.45 * SAMPLE_RATE)
+    t = _t(n)
+    freq = 45 + 90 * np.exp(-t / 0.03)
+    phase = 2 * np.pi * np.cumsum(freq) / SAMPLE_RATE
+    return _tail(gain * np.sin(phase) * np.exp(-t / 0.12)).astype(np.float32)
+
+
+def snare(rng: np.random.Generator, gain: float = 1.0) -> np.ndarray:
+    n = int(0.3 * SAMPLE_RATE)
+    t = _t(n)
+    noise = signal.sosfilt(signal.butter(2, [1_500, 9_000], btype="band", fs=SAMPLE_RATE, output="sos"),
+                           rng.standard_normal(n))
+    body = np.sin(2 * np.pi * 190 * t) * np.exp(-t / 0.04)
+    return (gain * (0.8 * noise * np.exp(-t / 0.06) + 0.6 * body)).astype(np.float32)
+
+
+def hat(rng: np.random.Generator, gain: float = 1.0, decay_s: float = 0.03) -> np.ndarray:
+    n = int(0.12 * SAMPLE_RATE)
+    noise = signal.sosfilt(signal.butter(4, 7_000, btype="high", fs=SAMPLE_RATE, output="sos"),
+                           rng.standard_normal(n))
+    return (gain * 0.5 * noise * np.exp(-_t(n) / decay_s)).astype(np.float32)
+
+
+def tick(freq: float = 2_800.0, gain: float = 1.0) -> np.ndarray:
+    n = int(0.05 * SAMPLE_RATE)
+    t = _t(n)
+    return (gain * np.sin(2 * np.pi * freq * t) * np.exp(-t / 0.006)).astype(np.float32)
+
+
+def thump(freq: float = 50.0, gain: float = 1.0, decay_s: float = 0.1) -> np.ndarray:
+    """Low, soft hit (heartbeat, distant drum)."""
+    n = int(6 * decay_s * SAMPLE_RATE)
+    t = _t(n)
+    x = np.sin(2 * np.pi * freq * t) * np.clip(t / 0.01, 0, 1) * np.exp(-t / decay_s)
+    return (gain * x).astype(np.float32)
