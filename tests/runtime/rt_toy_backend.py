@@ -2,7 +2,8 @@
 params and the bytes of its inputs, so a wrong input, a stale cache entry or a half-written
 file changes the result. Params steer its behaviour:
 
-  sleep: seconds to work; slow_write: write half an output, sleep that long, write the rest;
+  sleep: seconds to work; meet: a folder where `peers` nodes must all arrive before any goes on
+  (within meet_timeout seconds); slow_write: write half an output, sleep that long, write the rest;
   fail: a message to fail with (not transient); transient_failures: fail transiently on the
   first N attempts; die: kill the worker process outright (os._exit); frames: write each output
   as a folder of that many frame files.
@@ -32,6 +33,18 @@ def expected_digest(op: str, params: dict, input_bytes: list[bytes]) -> str:
     return h.hexdigest()
 
 
+def meet_peers(room: Path, me: str, peers: int, timeout_s: float = 20.0) -> None:
+    """Wait until `peers` nodes (this one included) are running at the same time, or fail:
+    proof of concurrency that does not depend on how fast worker processes start."""
+    room.mkdir(parents=True, exist_ok=True)
+    (room / me).touch()
+    deadline = time.monotonic() + timeout_s
+    while len(list(room.iterdir())) < peers:
+        if time.monotonic() > deadline:
+            raise NodeError(f"{me} waited {timeout_s} s for {peers - 1} other node(s) to run beside it")
+        time.sleep(0.01)
+
+
 class ToyBackend(Backend):
     name = "toy"
     version = TOY_VERSION
@@ -41,6 +54,8 @@ class ToyBackend(Backend):
     def run(self, node: PlanNode, inputs: dict[str, NodeOutputs], workdir: Path, ctx: RunContext) -> None:
         p = node.params
         RUN_PIDS.append(os.getpid())
+        if p.get("meet"):
+            meet_peers(Path(p["meet"]), node.label, p.get("peers", 2), p.get("meet_timeout", 20.0))
         if p.get("die"):
             os._exit(7)
         time.sleep(p.get("sleep", 0.0))
@@ -59,12 +74,13 @@ class ToyBackend(Backend):
             target = workdir / name
             target.parent.mkdir(parents=True, exist_ok=True)
             body = (f"{name}:{digest}\n" * p.get("repeat", 4)).encode()
+            cut = len(body) // 2 + 1 if p.get("slow_write") else 0  # never at a line end: visibly partial
             with target.open("wb") as f:
-                if p.get("slow_write"):
-                    f.write(body[: len(body) // 2])
+                if cut:
+                    f.write(body[:cut])
                     f.flush()
                     time.sleep(p["slow_write"])
-                f.write(body[len(body) // 2 if p.get("slow_write") else 0:])
+                f.write(body[cut:])
 
 
 def make_plan(specs: list[tuple], film: str = "/films/toy.film", outputs: dict[str, str] | None = None) -> RenderPlan:

@@ -31,27 +31,43 @@ def crash_plan():
 
 
 def half_written(cache_root: Path) -> list[Path]:
-    """Output files inside work folders that have not been renamed into the store yet."""
-    return [p for p in (cache_root / "objects").glob("*/.tmp-*/*.txt") if p.stat().st_size > 0]
+    """Output files in work folders that stop mid-line: a node was killed while writing them."""
+    found = []
+    for path in (cache_root / "objects").glob("*/.tmp-*/*.txt"):
+        with contextlib.suppress(OSError):
+            data = path.read_bytes()
+            if data and not data.endswith(b"\n"):
+                found.append(path)
+    return found
+
+
+def session_members(sid: int) -> dict[int, str]:
+    """pid -> state letter of every live process in a session (Linux /proc)."""
+    members = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[3]) == sid and fields[0] != "Z":
+                members[int(stat.parent.name)] = fields[0]
+    return members
+
+
+def freeze(sid: int) -> None:
+    """SIGSTOP the whole session and wait until every member has stopped."""
+    os.killpg(sid, signal.SIGSTOP)
+    deadline = time.monotonic() + 5
+    while any(state != "T" for state in session_members(sid).values()):
+        assert time.monotonic() < deadline, "the build did not stop"
+        time.sleep(0.005)
 
 
 def children_of(pid: int) -> list[int]:
     kids = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid:
-            kids.append(int(stat.parent.name))
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                kids.append(int(stat.parent.name))
     return kids
-
-
-def alive(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 def finished_count(cache_root: Path) -> int:
@@ -75,31 +91,33 @@ def test_a_build_killed_mid_node_resumes_without_rerunning_finished_nodes(tmp_pa
     proc = subprocess.Popen([sys.executable, str(HERE / "rt_build_script.py"), str(plan_file), str(root), "2"],
                             env=env, start_new_session=True, stderr=subprocess.PIPE)
     try:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            if (root / "index.sqlite").exists() and finished_count(root) >= 3 and half_written(root):
-                break
+        deadline = time.monotonic() + 30
+        while True:
+            assert time.monotonic() < deadline, "the build never had 3 finished nodes and one half written"
             assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
+            if finished_count(root) >= 3 and half_written(root):
+                freeze(proc.pid)  # then look again, so what we kill is exactly what we checked
+                if half_written(root):
+                    break
+                os.killpg(proc.pid, signal.SIGCONT)
             time.sleep(0.01)
-        else:
-            raise AssertionError("the build never reached 3 finished nodes with one half written")
+        finished_before = done_ids(root)
         workers = children_of(proc.pid)
         os.kill(proc.pid, signal.SIGKILL)  # the build process only, as the OOM killer would
         proc.wait(timeout=10)
+        os.killpg(proc.pid, signal.SIGCONT)
         # Its worker processes notice and exit instead of lingering as orphans.
         deadline = time.monotonic() + 5
-        while any(alive(w) for w in workers) and time.monotonic() < deadline:
+        while session_members(proc.pid) and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert workers and not any(alive(w) for w in workers)
+        assert workers and not session_members(proc.pid)
     finally:
         with contextlib.suppress(ProcessLookupError):  # whatever is left of the session this test started
             os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(timeout=10)
     assert proc.returncode == -signal.SIGKILL
-
-    finished_before = done_ids(root)
+    assert done_ids(root) == finished_before  # nothing was recorded after the kill
     assert 3 <= len(finished_before) < len(plan.nodes)
-    assert half_written(root)  # the kill really landed while a node was writing
 
     cache = Cache(root)
     resumed = execute(plan, ToyBackend(), cache, jobs=2, processes=False)

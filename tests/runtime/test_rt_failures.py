@@ -68,7 +68,9 @@ def test_transient_errors_are_retried_with_exponential_backoff(tmp_path: Path) -
 
 
 def test_a_worker_killed_mid_node_is_found_retried_and_other_nodes_survive(tmp_path: Path) -> None:
-    plan = make_plan([("dies", "plate", {"die": True}, [], 100), ("fine", "portrait", {"sleep": 0.3}, [], 100),
+    room = str(tmp_path / "room")  # 'dies' kills its worker only once 'fine' is running beside it
+    plan = make_plan([("dies", "plate", {"die": True, "meet": room}, [], 100),
+                      ("fine", "portrait", {"meet": room, "sleep": 0.3}, [], 100),
                       ("after", "compose", {}, ["fine"], 100)])
     cache = Cache(tmp_path / "cache")
     result = execute(plan, ToyBackend(), cache, jobs=2, retries=1, backoff_s=0.01)
