@@ -210,25 +210,23 @@ def lint(text: str, kind: str, family: Family) -> Linted:
     def fits(us: list[_Unit]) -> bool:
         return count_tokens(", ".join(u.text for u in us), family.encoder) <= family.budget
 
+    kept: list[_Unit] = []
     dropped: list[_Unit] = []
-    while len(units) > 1 and not fits(units):
-        dropped.insert(0, units.pop())
-    if units and not fits(units):
-        first = units[0]
-        cut: list[str] = []
-        while len(first.phrases) > 1 and not fits(units):
-            cut.insert(0, first.phrases.pop())
-        if not fits(units):
-            words = first.phrases[0].split(" ")
-            tail: list[str] = []
-            while len(words) > 1 and not fits([_Unit([" ".join(words)], False)]):
-                tail.insert(0, words.pop())
-            tail[:0] = _strip_dangling(words)
-            first.phrases[0] = " ".join(words)
-            cut.insert(0, " ".join(tail))
-            warnings.append(("W0802", f"{kind} prompt had to be cut inside a phrase, before `{cut[0]}`",
-                             "shorten the first line of the prompt (usually the action or shot type)"))
-        dropped.insert(0, _Unit([", ".join(cut)], first.optional))
+    for i, unit in enumerate(units):
+        if fits(kept + [unit]):
+            kept.append(unit)
+            continue
+        dropped = units[i:]
+        if not unit.optional:
+            part, rest, mid_phrase = _prefix(kept, unit, fits)
+            if part is not None:
+                kept.append(part)
+                dropped = [_Unit([rest], False)] + units[i + 1:]
+                if mid_phrase:
+                    warnings.append(("W0802", f"{kind} prompt had to be cut inside a phrase, before `{rest}`",
+                                     "shorten the action, looks or location"))
+        break
+    units = kept
     essential = [u.text for u in dropped if not u.optional]
     if essential:
         warnings.append((OVER_BUDGET[kind], f"{kind} prompt is over the {family.name} budget of {family.budget} "
@@ -241,6 +239,34 @@ def lint(text: str, kind: str, family: Family) -> Linted:
                          "give the shot an `action` or a `camera` move"))
     tokens = count_tokens(result, family.encoder) if result else 0
     return Linted(result, tokens, [u.text for u in dropped], warnings)
+
+
+def _prefix(kept: list[_Unit], unit: _Unit, fits: Callable[[list[_Unit]], bool]) -> tuple[_Unit | None, str, bool]:
+    """The longest start of `unit` that still fits after `kept`: whole phrases; only when nothing
+    at all would be left (the prompt's first line alone is too long) whole words of a phrase,
+    never ending on a dangling word. Returns (part or None, the rest, whether a phrase was cut)."""
+    phrases = unit.phrases
+    k = 0
+    while k < len(phrases) and fits(kept + [_Unit(phrases[:k + 1], False)]):
+        k += 1
+    if k or kept:
+        if not k:
+            return None, unit.text, False
+        return _Unit(phrases[:k], unit.optional), ", ".join(phrases[k:]), False
+    words = phrases[k].split(" ")
+    m = 0
+    while m < len(words) and fits(kept + [_Unit(phrases[:k] + [" ".join(words[:m + 1])], False)]):
+        m += 1
+    head = words[:m]
+    _strip_dangling(head)
+    if head and len(head) < len(words) and head[-1].lower().strip("'\"") in DANGLING:
+        head = []
+    part_phrases = phrases[:k] + ([" ".join(head)] if head else [])
+    if not part_phrases:
+        return None, unit.text, False
+    rest_words = words[len(head):]
+    rest = ", ".join(([" ".join(rest_words)] if rest_words else []) + phrases[k + 1:])
+    return _Unit(part_phrases, unit.optional), rest, bool(head)
 
 
 def _quote(items: list[str], limit: int = 4) -> str:

@@ -13,6 +13,7 @@ from filmc.compiler.check import CheckResult
 from filmc.compiler.prompts import (
     IMAGE_FAMILIES,
     VIDEO_FAMILIES,
+    Family,
     build_prompts,
     clip_tokens_approx,
     count_tokens,
@@ -63,7 +64,7 @@ def test_budget_drops_whole_lines_from_the_end() -> None:
     essential = "\n".join(f"subject number {i} standing in the rain" for i in range(12))
     out = lint(essential + "\n~\nfilm grain\nsoft light", "image", SD)
     assert count_tokens(out.text, "clip") <= 77
-    assert out.text.endswith("standing in the rain")  # whole lines only: nothing cut mid-phrase
+    assert out.text.endswith("standing in the rain")  # whole phrases only: nothing cut mid-phrase
     assert "film grain" not in out.text and "soft light" in out.dropped
     assert [w[0] for w in out.warnings] == ["W0803"]
     optional_only = lint("wide shot\n~\n" + "\n".join(f"texture {i} with fine grain" for i in range(40)), "image",
@@ -75,6 +76,14 @@ def test_over_budget_codes_per_kind() -> None:
     long = "\n".join(f"avoid thing number {i} in the picture" for i in range(60))
     assert [w[0] for w in lint(long, "negative", SD).warnings] == ["W0806"]
     assert [w[0] for w in lint(long, "motion", LTX).warnings] == ["W0804"]
+
+
+def test_an_essential_line_keeps_the_phrases_that_fit() -> None:
+    out = lint("two-shot\nAna waves, Ben nods, the dog barks at the mailman, rain starts\nkitchen", "image",
+               Family("tiny", "clip", 14))
+    assert out.text == "two-shot, Ana waves, Ben nods"
+    assert out.dropped == ["the dog barks at the mailman, rain starts", "kitchen"]
+    assert [w[0] for w in out.warnings] == ["W0803"]
 
 
 def test_a_single_long_phrase_is_cut_without_a_dangling_word() -> None:
