@@ -1,1 +1,76 @@
-"""filmc's sound engine: speech, beds, effects, mixing, loudness, stems and subtitles."""
+"""filmc's sound engine: speech, beds, effects, mixing, loudness, stems and subtitles.
+
+All audio is float32 numpy at 48 kHz: ``(n,)`` mono or ``(n, channels)``. Functions are pure
+apart from the ones that write files (atomically) or run the speech engines' helper processes.
+"""
+
+from .audio_files import decode_audio
+from .beds import (
+    AMBIENCE,
+    BED_REFERENCE_LUFS,
+    MUSIC,
+    bed_gain_db,
+    bed_loop,
+    bed_names,
+    file_bed,
+    loop_seam_step,
+    render_bed,
+)
+from .delivery import Delivery, apply_off_screen, parse_delivery, place_line
+from .dsp import SAMPLE_RATE
+from .errors import SoundError
+from .loudness import (
+    DEFAULT_CEILING_DBTP,
+    DEFAULT_TARGET_LUFS,
+    PROFILES,
+    EbuR128Measurement,
+    NormalisedAudio,
+    integrated_loudness,
+    limit_true_peak,
+    measure_ebur128,
+    normalise_loudness,
+    target_for_profile,
+    true_peak_dbtp,
+)
+from .mix import (
+    BUSES,
+    LAYOUTS,
+    BedCue,
+    Ducking,
+    MixResult,
+    Track,
+    bed_tracks,
+    dialogue_track,
+    duck_gain,
+    master,
+    mix_tracks,
+    pan_gains,
+    spans_from_tracks,
+    write_mix,
+)
+from .sfx import SFX_PEAK_DBFS, file_sfx, render_sfx, sfx_names
+from .subtitles import SubtitleLine, to_srt, to_webvtt, write_srt, write_webvtt
+from .tts import (
+    Speech,
+    TTSEngine,
+    VoiceParams,
+    WordTiming,
+    engine_names,
+    get_engine,
+    register_engine,
+    speak,
+    speech_cache_key,
+)
+from .wav import read_wav, write_stems, write_wav
+
+__all__ = [
+    "AMBIENCE", "BED_REFERENCE_LUFS", "BUSES", "DEFAULT_CEILING_DBTP", "DEFAULT_TARGET_LUFS", "LAYOUTS", "MUSIC",
+    "PROFILES", "SAMPLE_RATE", "SFX_PEAK_DBFS", "BedCue", "Delivery", "Ducking", "EbuR128Measurement", "MixResult",
+    "NormalisedAudio", "SoundError", "Speech", "SubtitleLine", "TTSEngine", "Track", "VoiceParams", "WordTiming",
+    "apply_off_screen", "bed_gain_db", "bed_loop", "bed_names", "bed_tracks", "decode_audio", "dialogue_track",
+    "duck_gain", "engine_names", "file_bed", "file_sfx", "get_engine", "integrated_loudness", "limit_true_peak",
+    "loop_seam_step", "master", "measure_ebur128", "mix_tracks", "normalise_loudness", "pan_gains",
+    "parse_delivery", "place_line", "read_wav", "register_engine", "render_bed", "render_sfx", "sfx_names",
+    "spans_from_tracks", "speak", "speech_cache_key", "target_for_profile", "to_srt", "to_webvtt",
+    "true_peak_dbtp", "write_mix", "write_srt", "write_stems", "write_wav", "write_webvtt",
+]
