@@ -128,6 +128,18 @@ def first_video_track(tl: otio.schema.Timeline) -> otio.schema.Track | None:
     return next((t for t in tl.tracks if t.kind == otio.schema.TrackKind.Video), None)
 
 
+def markers_off_v1(tl: otio.schema.Timeline) -> int:
+    """Markers that are neither on the first video track nor on its clips (the stack, other tracks)."""
+    v1 = first_video_track(tl)
+    count = len(tl.tracks.markers)
+    for track in tl.tracks:
+        if track is v1:
+            continue
+        count += len(track.markers)
+        count += sum(len(getattr(item, "markers", [])) for item in track)
+    return count
+
+
 def filmc_meta(obj: otio.core.SerializableObject) -> dict:
     meta = obj.metadata.get("filmc")
     return dict(meta) if meta else {}

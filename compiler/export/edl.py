@@ -31,6 +31,7 @@ from .common import (
     filmc_meta,
     frames,
     listing,
+    markers_off_v1,
     start_frame,
     warning,
 )
@@ -323,6 +324,8 @@ def write_edl(tl: otio.schema.Timeline, path: Path) -> list[Diagnostic]:
         )
     plan = _plan(v1, rate)
     diags += plan.diagnostics
+    if elsewhere := markers_off_v1(prep.timeline):
+        diags.append(warning(W_MARKERS, FMT, f"{elsewhere} markers off the picture track are not written"))
     start = start_frame(prep.timeline, rate)
     diags += _add_comments(plan, v1, rate, start)
     edl_timeline = otio.schema.Timeline(name=tl.name)
@@ -334,7 +337,13 @@ def write_edl(tl: otio.schema.Timeline, path: Path) -> list[Diagnostic]:
     out = [f"TITLE: {title}", f"FCM: {'DROP FRAME' if drop_frame else 'NON-DROP FRAME'}"]
     for _num, lines in blocks:
         out.extend(lines)
-    if (meta := metadata_warning(tl, FMT, "shot id, scene and .film span as '* FILMC' comments")) is not None:
+    meta = metadata_warning(
+        tl,
+        FMT,
+        "shot id, scene and .film span as '* FILMC' comments; fades and dips as dissolves through black",
+        kept_keys=frozenset({"shot_id", "scene", "span", "source", "fade_in", "fade_out", "effect", "frames"}),
+    )
+    if meta is not None:
         diags.insert(0, meta)
     atomic_write_text(path, "\n".join(out) + "\n")
     return diags

@@ -54,6 +54,9 @@ CHILD_ORDER: dict[str, list[str]] = {
 VIDEO_KEPT = frozenset({"shot_id", "scene", "span", "source", "action", "fade_in", "fade_out"})
 AUDIO_KEPT = frozenset({"text", "speaker", "shot_id", "span"})
 TRANSITION_KEPT = frozenset({"effect", "frames", "colour"})
+# FCP7's equal-power audio crossfade, what filmc's mix does at an audio transition.
+AUDIO_CROSSFADE = {"name": "Cross Fade (+3dB)", "effectid": "KGAudioTransCrossFade3dB",
+                   "effecttype": "transition", "mediatype": "audio"}  # fmt: skip
 
 
 def _rgb(colour: str) -> dict[str, int]:
@@ -178,6 +181,9 @@ def _prepare(tl: otio.schema.Timeline, rate: float) -> tuple[list[str], list[str
         is_v1 = track.kind == otio.schema.TrackKind.Video and not video_seen
         video_seen = video_seen or track.kind == otio.schema.TrackKind.Video
         for item in track:
+            if isinstance(item, otio.schema.Transition) and track.kind == otio.schema.TrackKind.Audio:
+                item.metadata["fcp_xml"] = {"effect": AUDIO_CROSSFADE}
+                continue
             if isinstance(item, otio.schema.Transition):
                 kind = transition_kind(item)
                 item.metadata["fcp_xml"] = {"effect": _effect(kind)}
@@ -218,7 +224,11 @@ def write_fcp7(tl: otio.schema.Timeline, path: Path) -> list[Diagnostic]:
         diags.append(warning(W_TRANSITION, FMT, f"transitions approximated: {listing(approximated)}"))
     if fade_problems:
         diags.append(warning(W_FADES, FMT, f"fades not written: {listing(fade_problems)}"))
+    # The writer keeps stack markers (V1's now among them) and clip markers, not track markers.
+    dropped_markers = sum(len(t.markers) for t in out.tracks)
     markers = list(out.tracks.markers)
+    if dropped_markers:
+        diags.append(warning(W_MARKERS, FMT, f"{dropped_markers} markers on tracks other than V1 are not written"))
     if markers:
         diags.append(
             warning(

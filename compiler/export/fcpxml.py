@@ -9,8 +9,8 @@ paths and no start timecode), so filmc writes the format itself:
   spine's times run from there, so the first clip's `offset` is the start timecode;
 - the spine: V1's clips as `asset-clip`, gaps as `gap`, transitions as `transition` overlapping
   the clips around them (the same convention as OTIO: clips end to end, transitions on top);
-- audio tracks and extra video tracks as clips connected to the spine (lanes -1, -2, ... for
-  A1..A4; 1, 2, ... for V2..), anchored to the spine item under their first frame;
+- audio tracks and extra video tracks as connected storylines (lanes -1, -2, ... for A1..A4;
+  1, 2, ... for V2..) with their gaps and crossfades, anchored at the film's first frame;
 - fades as opacity keyframes (`adjust-blend`), scene markers as chapter markers, shot markers
   as markers, provenance as each clip's `note` and metadata.
 
@@ -39,6 +39,7 @@ from .common import (
     filmc_meta,
     frames,
     listing,
+    markers_off_v1,
     rate_fraction,
     start_frame,
     warning,
@@ -56,6 +57,7 @@ EFFECTS = {
     "dissolve": ("Cross Dissolve", "FxPlug:4731E73A-8DAC-4113-9A30-AE85B1761265"),
     "dip": ("Fade To Color", "FxPlug:F779C565-486D-4633-8035-0374B4DB8F5C"),
     "wipe": ("Wipe", "FxPlug:857E2FBA-98DB-411B-A88C-CE6ABC1F65D8"),
+    "audio": ("Audio Crossfade", "FFAudioTransition"),
 }
 AUDIO_ROLES = ["dialogue", "effects", "music", "effects"]  # A1 dialogue, A2 ambience, A3 music, A4 SFX
 VIDEO_KEPT = frozenset({"shot_id", "scene", "span", "source", "action", "fade_in", "fade_out"})
@@ -243,7 +245,7 @@ class _Writer:
         for index, item in enumerate(v1):
             record = frames(v1.range_of_child_at_index(index).start_time, self.rate)
             if isinstance(item, otio.schema.Transition):
-                self._transition(spine, item, record)
+                spine.append(self._transition(item, self.start + record, audio=False))
                 continue
             length = frames(item.duration(), self.rate)
             if isinstance(item, otio.schema.Clip):
@@ -257,12 +259,17 @@ class _Writer:
             spine.append(element)
         return spine
 
-    def _transition(self, spine: ET.Element, item: otio.schema.Transition, cut: int) -> None:
+    def _transition(self, item: otio.schema.Transition, offset: int, audio: bool) -> ET.Element:
+        """A transition starting at `offset` (OTIO's range of a transition starts before the cut)."""
+        length = frames(item.in_offset, self.rate) + frames(item.out_offset, self.rate)
+        if audio:
+            rid, name = self.resources.effect("audio")
+            element = ET.Element("transition", {"name": name, "offset": self.t(offset), "duration": self.t(length)})
+            ET.SubElement(element, "filter-audio", {"ref": rid, "name": name})
+            return element
         kind: TransitionKind = transition_kind(item)
-        a, b = frames(item.in_offset, self.rate), frames(item.out_offset, self.rate)
         rid, name = self.resources.effect(kind.effect)
-        element = ET.SubElement(spine, "transition", {"name": name, "offset": self.t(self.start + cut - a),
-                                                      "duration": self.t(a + b)})  # fmt: skip
+        element = ET.Element("transition", {"name": name, "offset": self.t(offset), "duration": self.t(length)})
         ET.SubElement(element, "filter-video", {"ref": rid, "name": name})
         if kind.effect == "wipe":
             self.approximated.append(f"{kind.name} (Wipe, direction not set)")
@@ -270,6 +277,7 @@ class _Writer:
             self.approximated.append(f"{kind.name} (Fade To Color with FCP's default colour, black)")
         elif kind.effect not in EFFECTS:
             self.approximated.append(f"{kind.name} (Cross Dissolve)")
+        return element
 
     def _anchor(self, spine: ET.Element, record: int) -> _SpineItem:
         """The spine item under frame `record`; a trailing gap when the picture ends before it."""
@@ -285,20 +293,26 @@ class _Writer:
         self._add(item)
         return item
 
-    def connect(self, spine: ET.Element, track: otio.schema.Track, lane: int, audio: bool, role: str | None) -> None:
-        dropped = []
+    def storyline(self, track: otio.schema.Track, lane: int, audio: bool, role: str | None) -> None:
+        """A whole track as a connected storyline, which (unlike connected clips) holds transitions.
+
+        It is anchored to the first spine item at its first frame, and its own time starts at 0,
+        so an item's offset is its frame from the start of the film.
+        """
+        if not any(isinstance(i, otio.schema.Clip) for i in track):
+            return
+        anchor = self.spine_items[0]
+        story = ET.Element("spine", {"lane": str(lane), "offset": self.t(anchor.local_start), "name": track.name})
         for index, item in enumerate(track):
-            if isinstance(item, otio.schema.Transition):
-                dropped.append(f"{item.name or 'transition'} on {track.name}")
-                continue
-            if not isinstance(item, otio.schema.Clip):
-                continue
             record = frames(track.range_of_child_at_index(index).start_time, self.rate)
-            parent = self._anchor(spine, record)
-            element = self._clip(item, parent.local_start + record - parent.record_start, lane, audio, role)
-            parent.anchored.append(element)
-        if dropped:
-            self.approximated.append("not written (connected clips hold no transitions): " + listing(dropped))
+            if isinstance(item, otio.schema.Transition):
+                story.append(self._transition(item, record, audio))
+            elif isinstance(item, otio.schema.Clip):
+                story.append(self._clip(item, record, None, audio, role))
+            else:
+                story.append(ET.Element("gap", {"name": "Gap", "offset": self.t(record),
+                                                "duration": self.t(frames(item.duration(), self.rate))}))  # fmt: skip
+        anchor.anchored.append(story)
 
     def markers(self, spine: ET.Element, v1: otio.schema.Track) -> None:
         found = [(frames(m.marked_range.start_time, self.rate), m) for m in v1.markers]
@@ -348,12 +362,12 @@ def write_fcpxml(tl: otio.schema.Timeline, path: Path) -> list[Diagnostic]:
     v1 = video[0]
     spine = writer.spine(v1)
     for lane, track in enumerate(video[1:], start=1):
-        writer.connect(spine, track, lane, False, None)
+        writer.storyline(track, lane, False, None)
     for lane, track in enumerate(audio, start=1):
-        writer.connect(spine, track, -lane, True, AUDIO_ROLES[min(lane - 1, len(AUDIO_ROLES) - 1)])
+        writer.storyline(track, -lane, True, AUDIO_ROLES[min(lane - 1, len(AUDIO_ROLES) - 1)])
     writer.markers(spine, v1)
     writer.assemble(v1)
-    total = max(i.record_start + i.length for i in writer.spine_items)
+    total = max([i.record_start + i.length for i in writer.spine_items] + [frames(t.duration(), rate) for t in out.tracks])
     title = tl.name or "filmc"
     library = ET.SubElement(writer.root, "library")
     event = ET.SubElement(library, "event", {"name": title})
@@ -382,6 +396,8 @@ def write_fcpxml(tl: otio.schema.Timeline, path: Path) -> list[Diagnostic]:
     marker_count = len(v1.markers) + sum(len(c.markers) for c in v1 if isinstance(c, otio.schema.Clip))
     if marker_count:
         diags.append(warning(W_MARKERS, FMT, f"marker colours not carried ({marker_count} markers; scenes as chapter markers)"))
+    if elsewhere := markers_off_v1(out):
+        diags.append(warning(W_MARKERS, FMT, f"{elsewhere} markers off the first video track are not written"))
     meta = metadata_warning(
         tl,
         FMT,

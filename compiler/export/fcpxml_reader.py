@@ -28,12 +28,15 @@ class SpineEntry:
 
 @dataclass(frozen=True)
 class Connected:
+    """A clip, gap or transition outside the primary storyline, placed in film frames."""
+
     lane: int
+    tag: str
     name: str
     record: int
     duration: int
-    src: str
-    role: str
+    src: str = ""
+    role: str = ""
 
 
 @dataclass
@@ -43,7 +46,7 @@ class FcpxmlProject:
     tc_start: int  # frames
     duration: int
     spine: list[SpineEntry] = field(default_factory=list)
-    connected: list[Connected] = field(default_factory=list)
+    connected: list[Connected] = field(default_factory=list)  # clips, gaps and transitions by lane
     markers: list[tuple[str, str, int, str]] = field(default_factory=list)  # (tag, value, record, note)
     fades: dict[str, list[tuple[int, float]]] = field(default_factory=dict)  # clip -> (record frame, opacity)
     notes: dict[str, str] = field(default_factory=dict)
@@ -154,11 +157,15 @@ def read_fcpxml(path: Path) -> FcpxmlProject:
         if note is not None and note.text:
             project.notes[name] = note.text
         for child in element:
-            if child.get("lane") is not None and child.tag in SPINE_ITEMS:
+            if child.tag == "spine" and child.get("lane") is not None:
+                origin = record + reader.frames(child.get("offset"), frame, "storyline offset") - local
+                project.connected.extend(_storyline(reader, child, origin, frame))
+            elif child.get("lane") is not None and child.tag in SPINE_ITEMS:
                 at = reader.frames(child.get("offset"), frame, f"{child.get('name')} offset")
                 project.connected.append(
                     Connected(
                         int(child.get("lane", "0")),
+                        child.tag,
                         child.get("name", ""),
                         record + at - local,
                         reader.frames(child.get("duration"), frame, f"{child.get('name')} duration"),
@@ -178,6 +185,33 @@ def read_fcpxml(path: Path) -> FcpxmlProject:
     _check_tiling(project)
     project.problems = reader.problems + project.problems
     return project
+
+
+def _storyline(reader: _Reader, spine: ET.Element, origin: int, frame: Fraction) -> list[Connected]:
+    """The items of a connected storyline; their offsets count from the storyline's start."""
+    lane = int(spine.get("lane", "0"))
+    out = []
+    cursor = None
+    for child in spine:
+        if child.tag != "transition" and child.tag not in SPINE_ITEMS:
+            continue
+        name = child.get("name", "")
+        at = reader.frames(child.get("offset"), frame, f"{name} offset")
+        length = reader.frames(child.get("duration"), frame, f"{name} duration")
+        if child.tag == "transition":
+            effect = child.find("filter-audio")
+            effect = effect if effect is not None else child.find("filter-video")
+            if effect is None or reader.ids.get(effect.get("ref")) is None:
+                reader.problems.append(f"lane {lane} transition at {at}: no resolvable effect")
+            out.append(Connected(lane, "transition", name, origin + at, length))
+            continue
+        if cursor is not None and at != cursor:
+            reader.problems.append(f"lane {lane}: {name} starts at {at}, expected {cursor}")
+        cursor = at + length
+        src = reader.src(child) if child.get("ref") else ""
+        role = child.get("audioRole", child.get("videoRole", ""))
+        out.append(Connected(lane, child.tag, name, origin + at, length, src, role))
+    return out
 
 
 def _check_tiling(project: FcpxmlProject) -> None:

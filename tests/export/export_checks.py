@@ -203,7 +203,7 @@ def check_fcp7(tl: otio.schema.Timeline, path: Path) -> list[Diagnostic]:
     assert abs(back.global_start_time.rate - rate) < 1e-6
     assert [t.kind for t in back.tracks] == [t.kind for t in tl.tracks]
     for ours, theirs in zip(tl.tracks, back.tracks, strict=True):
-        names = FCP7_EFFECTS if ours is v1(tl) else None
+        names = FCP7_EFFECTS if ours is v1(tl) else dict.fromkeys(FCP7_EFFECTS, "Cross Fade (+3dB)")
         assert _items(theirs, rate) == _strip_trailing_gaps(_items(ours, rate, names)), ours.name
     back_v1 = v1(back)
     for s in shots(tl):
@@ -257,15 +257,26 @@ def check_fcpxml(tl: otio.schema.Timeline, path: Path) -> list[Diagnostic]:
         assert spine_clip.record == s.start
         if meta(s.clip).get("fade_in") or meta(s.clip).get("fade_out"):
             assert s.clip.name in project.fades
+    expected_transitions = []
+    for i, item in enumerate(v1(tl)):
+        if isinstance(item, otio.schema.Transition):
+            r = v1(tl).range_of_child_at_index(i)  # OTIO: starts in_offset before the cut
+            expected_transitions.append((fr(r.start_time, rate), fr(item.duration(), rate)))
+    assert [(t.record, t.duration) for t in project.transitions] == expected_transitions
     audio = [t for t in tl.tracks if t.kind == Audio]
     for lane, track in enumerate(audio, start=1):
         expected = []
         for i, item in enumerate(track):
-            if isinstance(item, otio.schema.Clip):
-                r = track.range_of_child_at_index(i)
-                expected.append((item.name, fr(r.start_time, rate), fr(r.duration, rate)))
-        got_lane = sorted((c.name, c.record, c.duration) for c in project.connected if c.lane == -lane)
-        assert got_lane == sorted(expected), track.name
+            r = track.range_of_child_at_index(i)
+            kind = {otio.schema.Clip: "asset-clip", otio.schema.Gap: "gap"}.get(type(item), "transition")
+            name = item.name if kind == "asset-clip" else ""
+            expected.append((kind, name, fr(r.start_time, rate), fr(r.duration, rate)))
+        got_lane = [
+            (c.tag, c.name if c.tag == "asset-clip" else "", c.record, c.duration)
+            for c in project.connected
+            if c.lane == -lane
+        ]
+        assert got_lane == expected, track.name
     markers = [(value, record) for _tag, value, record, _note in project.markers]
     assert markers == sorted(
         ((m.name, fr(m.marked_range.start_time, rate)) for m in v1(tl).markers), key=lambda vr: vr[1]

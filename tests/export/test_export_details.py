@@ -43,6 +43,19 @@ def test_warnings_name_what_each_format_drops(film: otio.schema.Timeline, tmp_pa
     assert export_timeline(film, "otio", tmp_path / "f.otio") == []
 
 
+def test_markers_off_the_picture_track_are_reported(tmp_path: Path) -> None:
+    tl = make_timeline(n_shots=3)
+    rate = rate_of(tl)
+    note = otio.schema.Marker(name="mix note", marked_range=TR(RT(10, rate), RT(0, rate)))
+    tl.tracks[1].markers.append(note)
+    tl.tracks.markers.append(note.clone())
+    for fmt, count in (("edl", 2), ("fcp7xml", 1), ("fcpxml", 2)):
+        diags = [d.message for d in export_timeline(tl, fmt, tmp_path / f"f{EXTENSIONS[fmt]}") if d.code == "W0704"]
+        assert any(f"{count} markers" in m for m in diags), (fmt, diags)
+    back = otio.adapters.read_from_file(str(tmp_path / "f.xml"), adapter_name="fcp_xml")
+    assert "mix note" in [m.name for m in back.tracks.markers]  # the stack's marker is a sequence marker
+
+
 def test_media_without_handles_realigns_transitions_with_a_warning(tmp_path: Path) -> None:
     """Rendered media exactly as long as the shot: dissolves cannot reach before the cut."""
     tl = make_timeline(n_shots=4, render_handles=False, audio=False)
@@ -210,7 +223,7 @@ def test_fcpxml_times_are_exact_rationals(rate: float, frame: str, tmp_path: Pat
     assert [t.effect for t in project.transitions][:3] == ["Cross Dissolve", "Wipe", "Fade To Color"][: len(project.transitions)]
 
 
-def test_fcpxml_places_audio_beyond_the_picture_on_a_trailing_gap(tmp_path: Path) -> None:
+def test_fcpxml_sequence_covers_audio_beyond_the_picture(tmp_path: Path) -> None:
     tl = make_timeline(n_shots=3)
     music = [t for t in tl.tracks if t.name == "A3 Music"][0]
     rate = rate_of(tl)
@@ -219,6 +232,6 @@ def test_fcpxml_places_audio_beyond_the_picture_on_a_trailing_gap(tmp_path: Path
     export_timeline(tl, "fcpxml", path)
     project = read_fcpxml(path)
     assert project.problems == []
-    assert project.spine[-1].tag == "gap"
     tail = next(c for c in project.connected if c.name == "tail")
     assert tail.record == int(music.duration().value) - 30 and tail.lane == -3
+    assert project.duration == int(music.duration().value) > int(v1(tl).duration().value)
