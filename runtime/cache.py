@@ -178,10 +178,13 @@ def measure_outputs(directory: Path, names: Iterable[str]) -> list[OutputRecord]
 
 
 def write_manifest(directory: Path, node: PlanNode, backend: str, backend_version: str,
-                   records: list[OutputRecord]) -> None:
+                   records: list[OutputRecord], *, film: str = "", started: float | None = None,
+                   finished: float | None = None) -> None:
+    """The object's own record: enough to verify it and to rebuild its index entry."""
     manifest = {
-        "schema": INDEX_SCHEMA, "id": node.id, "op": node.op, "label": node.label,
-        "backend": backend, "backend_version": backend_version,
+        "schema": INDEX_SCHEMA, "id": node.id, "op": node.op, "label": node.label, "params": node.params,
+        "inputs": node.inputs, "backend": backend, "backend_version": backend_version, "film": film,
+        "spans": [str(s) for s in node.spans], "started": started, "finished": finished,
         "outputs": [r.to_json() for r in records],
     }
     tmp = directory / f"{MANIFEST}.tmp"
@@ -210,7 +213,7 @@ def available_memory_mb() -> int:
 
 
 class Cache:
-    """A content-addressed object store with an SQLite index. Use from one thread."""
+    """A content-addressed object store with an SQLite index. Use from one thread at a time."""
 
     def __init__(self, root: Path | str) -> None:
         self.root = Path(root).absolute()
@@ -235,7 +238,7 @@ class Cache:
     # ----- index ---------------------------------------------------------------------------------------
 
     def _open_index(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.index_path, timeout=30.0, isolation_level=None)
+        db = sqlite3.connect(self.index_path, timeout=30.0, isolation_level=None, check_same_thread=False)
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: commits survive a killed process
         db.executescript(_SCHEMA_SQL)
@@ -377,7 +380,8 @@ class Cache:
             if rec.size != listed[rec.name]["size"] or rec.sha256 != listed[rec.name]["sha256"]:
                 return Integrity("corrupt", f"output {rec.name!r} does not match its manifest")
         self._record_done(node, measured, manifest.get("backend", ""), manifest.get("backend_version", ""),
-                          film="", started=None, finished=None, attempts=0, adopted=True)
+                          film=manifest.get("film", ""), started=manifest.get("started"),
+                          finished=manifest.get("finished"), attempts=0, adopted=True)
         return Integrity("ok", "adopted from its manifest", adopted=True)
 
     # ----- writing -------------------------------------------------------------------------------------

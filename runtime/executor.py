@@ -175,8 +175,10 @@ def run_node(backend: Backend, node: PlanNode, inputs: dict[str, NodeOutputs], w
         except FileNotFoundError as exc:
             return _Outcome(False, started, time.time(),
                             error=f"backend {backend.name} {backend.version} broke its contract: {exc}")
-        write_manifest(workdir, node, backend.name, backend.version, records)
-        return _Outcome(True, started, time.time(), records=records)
+        finished = time.time()
+        write_manifest(workdir, node, backend.name, backend.version, records, film=ctx.film, started=started,
+                       finished=finished)
+        return _Outcome(True, started, finished, records=records)
     finally:
         shutil.rmtree(ctx.scratch, ignore_errors=True)
 
@@ -379,9 +381,9 @@ class _Build:
     def _start_what_fits(self) -> None:
         used_mb = sum(r.node.resources.memory_mb for r in self.running.values())
         gpu_busy = sum(1 for r in self.running.values() if r.node.resources.device == "gpu")
-        in_workers = [r for r in self.running.values() if r.in_process]
-        if any(r.node.id in self.suspects for r in in_workers):
-            in_workers.append(in_workers[0])  # a suspect runs alone in the workers: block the others
+        # A suspect (see _lost_in_broken_pool) runs alone in the workers, so a crash names its culprit.
+        workers_busy = sum(1 for r in self.running.values() if r.in_process)
+        suspect_running = any(r.in_process and r.node.id in self.suspects for r in self.running.values())
         reserved_mb = 0
         deferred: list[tuple[int, str]] = []
         while self.ready and len(self.running) < self.jobs:
@@ -391,8 +393,7 @@ class _Build:
             if node.resources.device == "gpu" and gpu_busy >= self.gpu_slots:
                 deferred.append(entry)
                 continue
-            if in_process and in_workers and (len(in_workers) > 1 or node.id in self.suspects
-                                              or in_workers[0].node.id in self.suspects):
+            if in_process and (suspect_running or (node.id in self.suspects and workers_busy)):
                 deferred.append(entry)
                 continue
             if self._fits(node, used_mb, reserved_mb) or not self.running:
@@ -400,11 +401,11 @@ class _Build:
                     self.emit(BuildWarning(f"{node.op} {node.label or node.id[:12]} declares "
                                            f"{node.resources.memory_mb} MB, more than the {self.budget} MB budget; "
                                            "running it alone"))
-                job = self._submit(node, in_process)
+                self._submit(node, in_process)
                 used_mb += node.resources.memory_mb
                 gpu_busy += node.resources.device == "gpu"
-                if in_process:
-                    in_workers.append(job)
+                workers_busy += in_process
+                suspect_running |= in_process and node.id in self.suspects
                 continue
             deferred.append(entry)
             if not reserved_mb:

@@ -33,7 +33,7 @@ import PyOpenColorIO as ocio
 
 from .chain import ColourChain
 from .cube import Cube, apply_cube_numpy, file_transform, lattice_inputs, read_cube, write_cube
-from .display import toe_decode, toe_intermediate
+from .display import toe
 from .ffmpeg_filters import lut1d_filter, lut3d_filter, run_filter
 from .spaces import apply_processor, convert, cpu_processor, space
 
@@ -97,26 +97,27 @@ def bake_chain(
     stem = f"{chain.signature()[:24]}_{size}"
     cube_path = out / (stem + (f"_shaped{smax:g}" if shaped else "") + ".cube")
     shaper_path = out / f"shaper_{smax:g}_{lut1d_size}.cube" if shaped else None
-    encoder_path = out / f"encode_{chain.dst}_{lut1d_size}.cube" if encoded else None
+    encoder_path = out / f"encode_{chain.dst}_{lut1d_size}_v2.cube" if encoded else None
     if shaper_path is not None and not shaper_path.exists():
         t = shaper_forward(np.linspace(0.0, smax, lut1d_size), smax)
         comment = f"filmc input shaper: t = log2(x + 2^-6) normalised over [0, {smax:g}]"
         write_cube(shaper_path, Cube(np.stack([t, t, t], -1), domain_max=(smax,) * 3, comments=(comment,)), 7)
     if encoder_path is not None and not encoder_path.exists():
-        c = toe_decode(chain.dst, np.linspace(0.0, 1.0, lut1d_size))
+        c = toe(chain.dst, lut1d_size).decode(np.linspace(0.0, 1.0, lut1d_size))
         comment = f"filmc output encoding for {chain.dst}: toe-extended intermediate -> code value"
-        write_cube(encoder_path, Cube(np.stack([c, c, c], -1), comments=(comment,)), 7)
+        write_cube(encoder_path, Cube(np.stack([c, c, c], -1), comments=(comment,)), 8)
     if not cube_path.exists():
         grid = lattice_inputs(size).reshape(-1, 3)
         samples = (shaper_inverse(grid, smax) if shaped else grid).astype(np.float32)
         if encoded:
-            values = toe_intermediate(chain.dst, chain.apply_output_linear(samples))
+            values = toe(chain.dst, lut1d_size).intermediate(chain.apply_output_linear(samples))
         else:
             values = chain.apply(samples).astype(np.float64)
         comments = (f"filmc bake: {chain.src} -> {chain.dst}, rendering {chain.rendering}",) + tuple(
             f"step: {s}" for s in chain.describe()
         )
-        write_cube(cube_path, Cube(values.reshape(size, size, size, 3), title="filmc shot bake", comments=comments))
+        cube = Cube(values.reshape(size, size, size, 3), title="filmc shot bake", comments=comments)
+        write_cube(cube_path, cube, decimals=7)
     stages = [lut1d_filter(shaper_path)] if shaper_path else []
     stages.append(lut3d_filter(cube_path))
     if encoder_path:

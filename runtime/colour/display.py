@@ -10,6 +10,7 @@ transform to display light, and the encodings as closed-form numpy.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
@@ -85,30 +86,63 @@ def encode(dst: str, light: np.ndarray) -> np.ndarray:
     raise ValueError(f"{dst!r} is not a display space")
 
 
-# Where each encoding's linear toe starts: below it, the bake's intermediate
-# continues the encoding in a straight line, so the lattice sees no singularity.
+# Where each encoding's toe starts: below it, the bake's intermediate continues
+# the encoding in a straight line, so the lattice sees no singularity at black.
 TOE_LIGHT = {"rec709": 0.0031308, "rec2020": 0.0031308, "srgb": 0.0031308, "p3d65": 0.0031308, "hdr10": 1e-4}
 
 
-def toe_intermediate(dst: str, light: np.ndarray) -> np.ndarray:
-    """The bake's intermediate code: `encode(dst, L)` above the toe, its tangent line below.
+@dataclass(frozen=True)
+class Toe:
+    """The bake's intermediate code for display `dst` and its decoding.
 
-    Smooth through zero and below (no clamp), so a 3D LUT can interpolate it;
-    `toe_decode` maps it to the final code.
+    intermediate(L) = encode(L) above TOE_LIGHT, the tangent line below (smooth
+    through zero, no clamp, so a 3D LUT can interpolate it), shifted down by
+    less than one 1D-LUT step so that zero light falls exactly on a node of
+    the decoding LUT, where the encoding's singularity is.
     """
-    name = space(dst).name
-    y0 = TOE_LIGHT[name]
-    e0 = float(encode(name, np.array(y0)))
-    slope = float((encode(name, np.array(y0 * 1.0001)) - encode(name, np.array(y0 * 0.9999))) / (y0 * 0.0002))
-    y = np.asarray(light, dtype=np.float64)
-    return np.where(y >= y0, encode(name, np.maximum(y, y0)), e0 + slope * (y - y0))
+
+    dst: str
+    light0: float
+    code0: float
+    slope: float
+    shift: float
+
+    def intermediate(self, light: np.ndarray) -> np.ndarray:
+        y = np.asarray(light, dtype=np.float64)
+        above = encode(self.dst, np.maximum(y, self.light0 * (1.0 + 1e-12)))
+        return np.where(y >= self.light0, above, self.code0 + self.slope * (y - self.light0)) + self.shift
+
+    def decode(self, code: np.ndarray) -> np.ndarray:
+        c = np.asarray(code, dtype=np.float64) - self.shift
+        below = encode(self.dst, self.light0 + (np.minimum(c, self.code0) - self.code0) / self.slope)
+        return np.where(c >= self.code0, c, below)
 
 
-def toe_decode(dst: str, code: np.ndarray) -> np.ndarray:
-    """Intermediate code -> final code: identity above the toe, the true encoding of the line's light below."""
+def encode_slope(dst: str, light: float) -> float:
+    """d(code)/d(light) of `encode` at `light` > 0 (the upper branch for sRGB)."""
+    name = space(dst).name
+    y = float(light)
+    if name in ("rec709", "rec2020"):
+        return y ** (1.0 / 2.4 - 1.0) / 2.4
+    if name == "p3d65":
+        return y ** (1.0 / 2.6 - 1.0) / 2.6
+    if name == "srgb":
+        return 1.055 / 2.4 * y ** (1.0 / 2.4 - 1.0)
+    if name == "hdr10":
+        p = (y / 100.0) ** _PQ_M1
+        u = (_PQ_C1 + _PQ_C2 * p) / (1.0 + _PQ_C3 * p)
+        du_dp = (_PQ_C2 - _PQ_C3 * _PQ_C1) / (1.0 + _PQ_C3 * p) ** 2
+        dp_dy = _PQ_M1 * (y / 100.0) ** (_PQ_M1 - 1.0) / 100.0
+        return _PQ_M2 * u ** (_PQ_M2 - 1.0) * du_dp * dp_dy
+    raise ValueError(f"{dst!r} is not a display space")
+
+
+def toe(dst: str, nodes: int) -> Toe:
+    """The toe for display `dst` whose decoding LUT has `nodes` entries over [0, 1]."""
     name = space(dst).name
     y0 = TOE_LIGHT[name]
-    e0 = float(encode(name, np.array(y0)))
-    slope = float((encode(name, np.array(y0 * 1.0001)) - encode(name, np.array(y0 * 0.9999))) / (y0 * 0.0002))
-    c = np.asarray(code, dtype=np.float64)
-    return np.where(c >= e0, c, encode(name, y0 + (np.minimum(c, e0) - e0) / slope))
+    e0 = float(encode(name, np.array(y0 * (1.0 + 1e-12))))
+    slope = encode_slope(name, y0)
+    at_zero = e0 - slope * y0
+    step = 1.0 / (nodes - 1)
+    return Toe(name, y0, e0, slope, np.floor(at_zero / step) * step - at_zero)

@@ -154,3 +154,6 @@ def test_objects_renamed_but_not_yet_indexed_are_adopted_not_rerun(tmp_path: Pat
     assert executed(root, result.run_id) == [b.id]  # the one whose bytes no longer match its manifest
     assert result.corrupt == [b.id]
     assert done_ids(root) == {n.id for n in plan.nodes}
+    a = plan.nodes[0]
+    assert query(root, "SELECT film, spans, adopted FROM nodes WHERE id = ?", a.id) == [
+        ("/films/toy.film", '["/films/toy.film:1:3"]', 1)]

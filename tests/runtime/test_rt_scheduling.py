@@ -14,17 +14,17 @@ from rt_toy_backend import ToyBackend, make_plan
 
 
 def test_independent_nodes_overlap_in_worker_processes(tmp_path: Path) -> None:
-    room = str(tmp_path / "room")  # each node waits there until the other one runs too
-    plan = make_plan([("p1", "plate", {"meet": room, "sleep": 0.2}, [], 100),
-                      ("p2", "plate", {"meet": room, "sleep": 0.2, "n": 2}, [], 100),
-                      ("c", "compose", {}, ["p1", "p2"], 100)])
+    room = str(tmp_path / "room")  # each node waits there until the other two run too
+    plan = make_plan([*[(f"p{i}", "plate", {"meet": room, "peers": 3, "sleep": 0.2, "n": i}, [], 100)
+                        for i in range(3)],
+                      ("c", "compose", {}, ["p0", "p1", "p2"], 100)])
     cache = Cache(tmp_path / "cache")
     rt_toy_backend.RUN_PIDS.clear()
-    result = execute(plan, ToyBackend(), cache, jobs=2, memory_budget_mb=8000)
+    result = execute(plan, ToyBackend(), cache, jobs=3, memory_budget_mb=8000)
     assert result.ok, [f.describe() for f in result.failures]
     spans = intervals(cache.root)
-    assert overlap(spans["p1"], spans["p2"]) >= 0.2
-    assert spans["c"][0] >= max(spans["p1"][1], spans["p2"][1])  # a dependant waits for its inputs
+    assert overlap(spans["p0"], spans["p1"]) >= 0.2 and overlap(spans["p1"], spans["p2"]) >= 0.2
+    assert spans["c"][0] >= max(spans[f"p{i}"][1] for i in range(3))  # a dependant waits for its inputs
     assert rt_toy_backend.RUN_PIDS == []  # every CPU node ran in a worker process, none in this one
 
 
