@@ -54,7 +54,7 @@ def test_plates_and_portraits_are_shared(plan: RenderPlan) -> None:
     assert uses[ana_tired] == 3  # s02_001 (after `becomes tired`), s02_003, s03_001
     # The night kitchen plate uses the location's `when night` look.
     night = next(n for n in plates.values() if n.params["time_of_day"] == "std.night")
-    assert night.params["location_look"] == "dark kitchen lit by the open fridge"
+    assert night.params["location_look"] == "dark kitchen, fridge light"
     assert all(by_id[i].op in ("plate", "portrait") for n in plan.nodes if n.op == "compose" for i in n.inputs)
 
 
