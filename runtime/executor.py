@@ -365,9 +365,20 @@ class _Build:
                 for future in done:
                     self._finish(future, self.running.pop(future))
         finally:
-            for pool in (self.process_pool, self.thread_pool):
-                if pool is not None:
-                    pool.shutdown(wait=not self.running, cancel_futures=True)
+            self._stop_pools(interrupted=bool(self.running))
+
+    def _stop_pools(self, interrupted: bool) -> None:
+        """On an interrupt (Ctrl-C, an exception) stop worker processes now rather than let the
+        interpreter wait for their nodes to finish; their work folders are cleared by the next build.
+        Nodes running in threads cannot be stopped and finish on their own."""
+        if self.process_pool is not None:
+            if interrupted:
+                # ProcessPoolExecutor has no public way to stop busy workers before Python 3.14.
+                for process in list(getattr(self.process_pool, "_processes", {}).values()):
+                    process.terminate()
+            self.process_pool.shutdown(wait=not interrupted, cancel_futures=True)
+        if self.thread_pool is not None:
+            self.thread_pool.shutdown(wait=not interrupted, cancel_futures=True)
 
     def _release_due_retries(self) -> None:
         now = time.monotonic()

@@ -221,6 +221,7 @@ class RichRenderer:
         self.tasks: dict[str, Any] = {}
         self.running: dict[str, int] = {}
         self.failed: dict[str, int] = {}
+        self.skipped: dict[str, int] = {}
         self.started = False
 
     def _status(self, op: str) -> str:
@@ -229,6 +230,8 @@ class RichRenderer:
             parts.append(f"{self.running[op]} running")
         if self.failed.get(op):
             parts.append(f"[red]{self.failed[op]} failed[/red]")
+        if self.skipped.get(op):
+            parts.append(f"[yellow]{self.skipped[op]} skipped[/yellow]")
         return ", ".join(parts)
 
     def _update(self, op: str, advance: int = 0) -> None:
@@ -260,6 +263,7 @@ class RichRenderer:
                 self._update(event.node.op, advance=0 if event.retry_in_s is not None else 1)
                 self.progress.console.print(_failure_lines(event), style="red", markup=False, highlight=False)
             case NodeSkipped():
+                self.skipped[event.node.op] = self.skipped.get(event.node.op, 0) + 1
                 self._update(event.node.op, advance=1)
             case BuildWarning():
                 self.progress.console.print(f"warning: {event.message}", style="yellow", markup=False,
