@@ -158,10 +158,21 @@ def _apply_limiter(
     """Gain then limit, using the envelope of the un-gained signal scaled by the gain (the
     envelope is linear in gain, so no new oversampling pass is needed)."""
     ceiling = np.float32(db_to_gain(ceiling_dbtp))
+    if float(envelope.max(initial=0.0)) * gain <= ceiling:
+        return (frames * np.float32(gain)).astype(np.float32)
     scaled = envelope * np.float32(gain)
     required = np.minimum(np.float32(1.0), ceiling / np.maximum(scaled, np.float32(1e-30)))
     curve = limiter_gain(required, settings) * np.float32(gain)
     return (frames * curve[:, None]).astype(np.float32)
+
+
+def _true_peak_after(out: np.ndarray, envelope: np.ndarray, gain: float, ceiling_dbtp: float) -> float:
+    """True peak of a result: exact from the input envelope when the limiter did not engage
+    (a plain gain scales true peak linearly), measured again when it did."""
+    peak = float(envelope.max(initial=0.0)) * gain
+    if peak <= db_to_gain(ceiling_dbtp):
+        return gain_to_db(peak) if peak > 0 else float("-inf")
+    return true_peak_dbtp(out)
 
 
 def limit_true_peak(
@@ -235,7 +246,7 @@ def normalise_loudness(
                 frames, envelope, gain_db, target_lufs, ceiling_dbtp - margin_db, sample_rate, max_iterations,
                 settings,
             )
-        peak = true_peak_dbtp(out)
+        peak = _true_peak_after(out, envelope, db_to_gain(gain_db), ceiling_dbtp - margin_db)
         if peak <= ceiling_dbtp - 0.01:
             result = out[:, 0] if x.ndim == 1 else out
             return NormalisedAudio(result, input_lufs, output_lufs, gain_db, peak, iterations)
