@@ -315,7 +315,8 @@ class PlanLowering:
             "resolution": self.resolution,
             "seed": stable_seed(self.h.seed, f"plate:{location}:{time}:{style}"),
         }
-        return self.b.add("plate", params, [], ["plate.png"], f"plate {_short(location)}@{_short(time)}",
+        label = f"plate {_short(location)}@{_short(time)}" + (f"/{_short(style)}" if style else "")
+        return self.b.add("plate", params, [], ["plate.png"], label,
                           self._span(loc.span if loc else None), 64 + _mb(w * h * 4 * 4 * 3))
 
     def portrait(self, character: str, state: ir.CharacterState) -> str:
@@ -333,7 +334,8 @@ class PlanLowering:
             "resolution": size,
             "seed": stable_seed(self.h.seed, f"portrait:{character}"),
         }
-        label = f"portrait {_short(character)}" + (f" ({', '.join(pure.states)})" if pure.states else "")
+        label = f"portrait {_short(character)}" + (f": {state.wardrobe}" if state.wardrobe else "") + (
+            f" ({', '.join(pure.states)})" if pure.states else "")
         return self.b.add("portrait", params, [], ["portrait.png"], label, self._span(d.span if d else None),
                           64 + _mb(size[0] * size[1] * 4 * 4 * 3))
 
