@@ -104,9 +104,11 @@ class _Reels:
 
 def _edl_clip(clip: otio.schema.Clip, reel: str) -> otio.schema.Clip:
     """A bare clip for the adapter: its markers and metadata are written by filmc itself."""
+    ref = clip.media_reference
+    url = ref.target_url if isinstance(ref, otio.schema.ExternalReference) else None
     return otio.schema.Clip(
         name=clip.name,
-        media_reference=clip.media_reference.clone(),
+        media_reference=otio.schema.ExternalReference(target_url=url) if url else otio.schema.MissingReference(),
         source_range=clip.source_range,
         metadata={"cmx_3600": {"reel": reel}},
     )

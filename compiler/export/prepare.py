@@ -34,7 +34,10 @@ def file_url(target: str) -> str:
 
 
 def _frames_range(tr: otio.opentime.TimeRange, rate: float) -> otio.opentime.TimeRange:
-    return TR(RT(frames(tr.start_time, rate), rate), RT(frames(tr.duration, rate), rate))
+    start, duration = tr.start_time, tr.duration
+    if start.rate == rate == duration.rate and start.value.is_integer() and duration.value.is_integer():
+        return tr  # already whole frames at the film's rate: the common case, kept cheap
+    return TR(RT(frames(start, rate), rate), RT(frames(duration, rate), rate))
 
 
 def _conform_rates(tl: otio.schema.Timeline, rate: float) -> None:
@@ -111,6 +114,14 @@ def _spare_frames(clip: otio.core.Item, rate: float) -> tuple[float, float]:
     before = frames(src.start_time, rate) - frames(avail.start_time, rate)
     after = frames(avail.end_time_exclusive(), rate) - frames(src.end_time_exclusive(), rate)
     return max(before, 0), max(after, 0)
+
+
+def _drop_empty_transitions(track: otio.schema.Track, rate: float) -> None:
+    """A transition of zero frames is a cut; writers would emit malformed events for it."""
+    for index in reversed(range(len(track))):
+        item = track[index]
+        if isinstance(item, otio.schema.Transition) and frames(item.in_offset, rate) + frames(item.out_offset, rate) == 0:
+            del track[index]
 
 
 def _fit_transitions_to_media(track: otio.schema.Track, rate: float, fmt: str) -> list[Diagnostic]:
@@ -199,6 +210,7 @@ def editor_copy(tl: otio.schema.Timeline, fmt: str) -> EditorCopy:
     diags = _replace_generators(out, fmt)
     _normalise_urls(out)
     for track in out.tracks:
+        _drop_empty_transitions(track, rate)
         diags += _fit_transitions_to_media(track, rate, fmt)
         _fill_media_ranges(track, rate)
     return EditorCopy(out, rate, diags)
