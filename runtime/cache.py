@@ -224,7 +224,9 @@ class Cache:
         self.scratch_root.mkdir(exist_ok=True)
         ignore = self.root / ".gitignore"
         if not ignore.exists():
-            ignore.write_text("# filmc build cache\n*\n", encoding="utf-8")
+            tmp = ignore.with_name(f".gitignore.{secrets.token_hex(4)}")
+            tmp.write_text("# filmc build cache\n*\n", encoding="utf-8")
+            os.replace(tmp, ignore)
         self.db = self._open_index()
         self._lock_fd: int | None = None
         self._shards: set[Path] = set()
