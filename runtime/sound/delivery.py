@@ -70,7 +70,7 @@ def parse_delivery(parentheticals: Iterable[str]) -> Delivery:
                 matched = True
             if words & _SHOUT:
                 amplitude *= 1.6
-                pitch += 12
+                pitch += 20
                 rate *= 1.05
                 matched = True
             if words & _SLOW:

@@ -6,10 +6,27 @@ into a circular buffer so the music loops without a seam.
 
 from __future__ import annotations
 
+from functools import lru_cache, wraps
+
 import numpy as np
 from scipy import signal
 
 from .dsp import SAMPLE_RATE, envelope
+
+WAVETABLE_SIZE = 4096
+
+
+def _cached_note(render):
+    """Cache a pure note renderer (music repeats the same notes); results are read-only."""
+    cached = lru_cache(maxsize=256)(render)
+
+    @wraps(render)
+    def note(*args, **kwargs) -> np.ndarray:
+        out = cached(*args, **kwargs)
+        out.setflags(write=False)
+        return out
+
+    return note
 
 
 def midi_hz(note: float) -> float:
@@ -20,14 +37,21 @@ def _t(n: int) -> np.ndarray:
     return np.arange(n, dtype=np.float64) / SAMPLE_RATE
 
 
+@lru_cache(maxsize=64)
+def _saw_table(harmonics: int) -> np.ndarray:
+    theta = np.arange(WAVETABLE_SIZE + 1) / WAVETABLE_SIZE
+    k = np.arange(1, harmonics + 1)[:, None]
+    return (np.sin(2 * np.pi * k * theta[None, :]) / k).sum(axis=0)
+
+
 def _saw(freq: float, n: int, phase: float = 0.0, max_hz: float = 12_000.0) -> np.ndarray:
-    """Band-limited sawtooth (additive, harmonics below ``max_hz``: no aliasing, and no work
-    spent on harmonics a following low-pass removes anyway)."""
-    t = _t(n)
-    out = np.zeros(n, dtype=np.float64)
-    for k in range(1, max(2, int(max_hz // freq)) + 1):
-        out += np.sin(2 * np.pi * k * freq * t + k * phase) / k
-    return out
+    """Band-limited sawtooth: harmonics below ``max_hz`` only (no aliasing, and no work spent on
+    harmonics a following low-pass removes), read from a one-cycle wavetable."""
+    table = _saw_table(max(1, int(max_hz // freq)))
+    position = ((freq * _t(n) + phase / (2 * np.pi)) % 1.0) * WAVETABLE_SIZE
+    index = position.astype(np.int64)
+    frac = position - index
+    return table[index] * (1.0 - frac) + table[index + 1] * frac
 
 
 def _tail(x: np.ndarray, seconds: float = 0.02) -> np.ndarray:
@@ -42,6 +66,7 @@ def _lowpass(x: np.ndarray, cutoff: float, order: int = 2) -> np.ndarray:
     return signal.sosfilt(sos, x)
 
 
+@_cached_note
 def pad(freq: float, duration_s: float, brightness: float = 1_200.0, attack_s: float = 0.8,
         release_s: float = 1.5) -> np.ndarray:
     """Soft string-like pad: two detuned saws, low-passed, slow attack and release."""
@@ -53,6 +78,7 @@ def pad(freq: float, duration_s: float, brightness: float = 1_200.0, attack_s: f
     return (0.2 * x * env).astype(np.float32)
 
 
+@_cached_note
 def pluck(freq: float, decay_s: float = 0.8, brightness: float = 3.0) -> np.ndarray:
     """Piano/harp-like note: harmonics that decay faster the higher they are."""
     n = int(decay_s * 4 * SAMPLE_RATE)
@@ -66,6 +92,7 @@ def pluck(freq: float, decay_s: float = 0.8, brightness: float = 3.0) -> np.ndar
     return _tail(0.5 * out * attack).astype(np.float32)
 
 
+@_cached_note
 def bass(freq: float, duration_s: float, cutoff: float = 600.0) -> np.ndarray:
     n = int((duration_s + 0.05) * SAMPLE_RATE)
     x = _lowpass(_saw(freq, n, 0.0, 4 * cutoff), cutoff, order=4)

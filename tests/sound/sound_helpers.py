@@ -77,3 +77,21 @@ def band_energy_db(x: np.ndarray, low: float, high: float, sr: int = SR) -> floa
     spectrum = np.abs(np.fft.rfft(x.astype(np.float64))) ** 2
     freqs = np.fft.rfftfreq(x.shape[0], 1 / sr)
     return float(10 * np.log10(spectrum[(freqs >= low) & (freqs < high)].sum() + 1e-30))
+
+
+def decode_with_pyav(path) -> tuple[np.ndarray, str, list[str]]:
+    """Decode every audio frame with PyAV: float64 ``(n, channels)``, layout name, channel names."""
+    import av
+
+    with av.open(str(path)) as container:
+        stream = container.streams.audio[0]
+        layout = stream.layout.name
+        names = [c.name for c in stream.layout.channels]
+        parts = []
+        for frame in container.decode(stream):
+            data = frame.to_ndarray()
+            data = data.T if frame.format.is_planar else data.reshape(-1, len(names))
+            if np.issubdtype(data.dtype, np.integer):
+                data = data.astype(np.float64) / float(np.iinfo(data.dtype).max + 1)
+            parts.append(data.astype(np.float64))
+    return np.concatenate(parts, axis=0), layout, names
