@@ -9,8 +9,9 @@ paths and no start timecode), so filmc writes the format itself:
   spine's times run from there, so the first clip's `offset` is the start timecode;
 - the spine: V1's clips as `asset-clip`, gaps as `gap`, transitions as `transition` overlapping
   the clips around them (the same convention as OTIO: clips end to end, transitions on top);
-- audio tracks and extra video tracks as connected storylines (lanes -1, -2, ... for A1..A4;
-  1, 2, ... for V2..) with their gaps and crossfades, anchored at the film's first frame;
+- audio tracks and extra video tracks as connected storylines named after the track (lanes
+  -1, -2, ... for A1..A4; 1, 2, ... for V2..) with their gaps and crossfades, anchored at the
+  film's first frame;
 - fades as opacity keyframes (`adjust-blend`), scene markers as chapter markers, shot markers
   as markers, provenance as each clip's `note` and metadata.
 
@@ -241,7 +242,7 @@ class _Writer:
         return element
 
     def spine(self, v1: otio.schema.Track) -> ET.Element:
-        spine = ET.Element("spine")
+        spine = ET.Element("spine", {"name": v1.name} if v1.name else {})
         for index, item in enumerate(v1):
             record = frames(v1.range_of_child_at_index(index).start_time, self.rate)
             if isinstance(item, otio.schema.Transition):
@@ -404,7 +405,6 @@ def write_fcpxml(tl: otio.schema.Timeline, path: Path) -> list[Diagnostic]:
         "shot id, scene and .film span in each clip's note; scene and action as clip metadata; "
         "dialogue text in notes; fades as opacity keyframes",
         kept_keys=VIDEO_KEPT | AUDIO_KEPT | TRANSITION_KEPT,
-        also_dropped=("track names (lanes and audio roles instead)",),
     )
     if meta is not None:
         diags.insert(0, meta)

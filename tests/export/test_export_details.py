@@ -235,3 +235,17 @@ def test_fcpxml_sequence_covers_audio_beyond_the_picture(tmp_path: Path) -> None
     tail = next(c for c in project.connected if c.name == "tail")
     assert tail.record == int(music.duration().value) - 30 and tail.lane == -3
     assert project.duration == int(music.duration().value) > int(v1(tl).duration().value)
+
+
+def test_a_second_picture_track_is_kept_where_the_format_can(tmp_path: Path) -> None:
+    tl = make_timeline(n_shots=4, audio=False)
+    rate = rate_of(tl)
+    v2 = otio.schema.Track(name="V2 Titles", kind=otio.schema.TrackKind.Video)
+    v2.append(otio.schema.Gap(source_range=TR(RT(0, rate), RT(30, rate))))
+    v2.append(otio.schema.Clip(name="title", source_range=TR(RT(0, rate), RT(40, rate))))
+    tl.tracks.insert(1, v2)
+    assert "V2 Titles (1 clips)" in by_code(export_timeline(tl, "edl", tmp_path / "f.edl"))["W0702"]
+    export_timeline(tl, "fcpxml", tmp_path / "f.fcpxml")
+    project = read_fcpxml(tmp_path / "f.fcpxml")
+    assert [(c.lane, c.tag, c.record, c.duration) for c in project.connected] == [(1, "gap", 0, 30), (1, "asset-clip", 30, 40)]
+    check_fcp7(tl, tmp_path / "f.xml")
