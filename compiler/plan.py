@@ -236,6 +236,8 @@ class _Builder:
             merged = existing.spans + [s for s in spans if s not in existing.spans]
             self.nodes[nid] = existing.model_copy(update={"spans": merged})
             return nid
+        if self.backend == "preview" and op in PREVIEW_OUTPUTS:
+            outputs = PREVIEW_OUTPUTS[op]
         device = "gpu" if self.backend in GPU_BACKENDS and op in GENERATIVE_OPS else "cpu"
         if device == "gpu":
             memory_mb = max(memory_mb, GPU_MEMORY_MB.get(op, 0))
@@ -247,6 +249,15 @@ class _Builder:
 
 GPU_MEMORY_MB = {"plate": 16000, "portrait": 16000, "compose": 16000, "animate": 40000}
 """Host memory a GPU node may hold while loading its pipeline (weights pass through RAM)."""
+
+PREVIEW_OUTPUTS: dict[str, list[str]] = {
+    "compose": ["background.png", "subjects.png", "burnin.png"],
+    "animate": ["motion.json"],
+    "grade": ["grade.cube", "grade.json"],
+    "assemble": ["edit.json", "filtergraph.txt"],
+}
+"""The preview backend draws layers once and moves them inside one ffmpeg filtergraph per profile,
+so these ops output layers, expressions, a LUT and the filtergraph instead of pictures."""
 
 
 def _mb(n_bytes: float) -> int:
