@@ -201,7 +201,7 @@ def summary_json(plan: RenderPlan, summary: Summary, costs: dict[str, Any]) -> s
         "total": summary.total.as_json(),
         "cost_model": {"file": "std:costs.toml", "dollars_per_gpu_hour": costs["gpu"]["dollars_per_gpu_hour"]},
         "outputs": plan.outputs,
-        "plan": json.loads(plan.to_json()),
+        "plan": plan.model_dump(mode="json", by_alias=True),
     }
     return json.dumps(payload, indent=1, sort_keys=True, ensure_ascii=False)
 

@@ -70,7 +70,6 @@ def _load_clip() -> Callable[[str], int] | None:
 
 
 _CLIP_PIECES = re.compile(r"'s|'t|'re|'ve|'m|'ll|'d|[a-z]+|[0-9]|[^\sa-z0-9]+")
-_T5_PIECES = re.compile(r"[a-z]+|[0-9]+|[^\sa-z0-9]")
 
 
 def clip_tokens_approx(text: str) -> int:
@@ -84,18 +83,17 @@ def clip_tokens_approx(text: str) -> int:
     return count
 
 
+_T5_LETTERS = re.compile(r"[a-z]+")
+_T5_DIGITS = re.compile(r"[0-9]+")
+_T5_PUNCT = re.compile(r"[^\sa-z0-9]")
+
+
 def t5_tokens_approx(text: str) -> int:
     """T5 (SentencePiece, 32k) tokens, approximated: one per 5 letters of a word (at least
     one), one per two digits, one per punctuation character, plus the end token."""
-    count = 1
-    for piece in _T5_PIECES.findall(text.lower()):
-        if piece[0].isalpha():
-            count += max(1, math.ceil(len(piece) / 5))
-        elif piece[0].isdigit():
-            count += math.ceil(len(piece) / 2)
-        else:
-            count += 1
-    return count
+    text = text.lower()
+    return (1 + sum((len(w) + 4) // 5 for w in _T5_LETTERS.findall(text))
+            + sum((len(d) + 1) // 2 for d in _T5_DIGITS.findall(text)) + len(_T5_PUNCT.findall(text)))
 
 
 _REAL_CLIP = _load_clip()
@@ -207,14 +205,30 @@ def lint(text: str, kind: str, family: Family) -> Linted:
         warnings.append(("W0801", f"{kind} prompt repeats {_quote(repeated)}; removed the repeat",
                          "the same words come from two places (look, wardrobe, style, location); keep them in one"))
 
+    # Token counts are additive over ", "-joined units (tokenizers split at the comma), up to a
+    # token where punctuation meets the comma: search with the sums, then verify exactly below.
+    overhead = count_tokens("", family.encoder)
+    separator = count_tokens("a, a", family.encoder) - 2 * count_tokens("a", family.encoder) + overhead
+    costs: dict[str, int] = {}
+
+    def cost(u: _Unit) -> int:
+        text = u.text
+        if text not in costs:
+            costs[text] = count_tokens(text, family.encoder) - overhead
+        return costs[text]
+
     def fits(us: list[_Unit]) -> bool:
-        return count_tokens(", ".join(u.text for u in us), family.encoder) <= family.budget
+        total = overhead + sum(cost(u) for u in us) + separator * max(0, len(us) - 1)
+        return total <= family.budget
 
     kept: list[_Unit] = []
     dropped: list[_Unit] = []
+    running = overhead
     for i, unit in enumerate(units):
-        if fits(kept + [unit]):
+        step = cost(unit) + (separator if kept else 0)
+        if running + step <= family.budget:
             kept.append(unit)
+            running += step
             continue
         dropped = units[i:]
         if not unit.optional:
@@ -226,6 +240,8 @@ def lint(text: str, kind: str, family: Family) -> Linted:
                     warnings.append(("W0802", f"{kind} prompt had to be cut inside a phrase, before `{rest}`",
                                      "shorten the action, looks or location"))
         break
+    while len(kept) > 1 and count_tokens(", ".join(u.text for u in kept), family.encoder) > family.budget:
+        dropped.insert(0, kept.pop())
     units = kept
     essential = [u.text for u in dropped if not u.optional]
     if essential:
