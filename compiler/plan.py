@@ -103,11 +103,17 @@ def _file_ref(path: str | None, base: Path) -> dict[str, str] | None:
     return {"path": portable_path(path, base), "sha256": file_sha256(path)}
 
 
+_SPAN_FILES: dict[tuple[str, Path], str] = {}
+
+
 def portable_span(span: Span, base: Path) -> Span:
     """The span with its file relative to the film's folder (std spans unchanged)."""
     if span.file.startswith("<"):
         return span
-    return span.model_copy(update={"file": Path(os.path.relpath(Path(span.file).resolve(), base)).as_posix()})
+    key = (span.file, base)
+    if key not in _SPAN_FILES:
+        _SPAN_FILES[key] = Path(os.path.relpath(Path(span.file).resolve(), base)).as_posix()
+    return span.model_copy(update={"file": _SPAN_FILES[key]})
 
 
 # --- record time -------------------------------------------------------------------

@@ -17,6 +17,7 @@ approximated (no T5 vocabulary ships in any wheel here). `TOKENIZERS` says which
 from __future__ import annotations
 
 import math
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -318,7 +319,7 @@ def _read(path: str, mtime_ns: int) -> str:
 
 
 def _template_text(path: Path) -> str:
-    return _read(str(path), path.stat().st_mtime_ns)
+    return _read(str(path), os.stat(path).st_mtime_ns)
 
 
 class TemplateError(Exception):
@@ -387,6 +388,7 @@ class Prompter:
         self.video = VIDEO_FAMILIES[video_family]
         self.result = PromptSet()
         self._failed: set[tuple[str, str]] = set()
+        self._templates: dict[tuple[str, str | None], tuple[Path, Span | None]] = {}
 
     # definitions as plain template values ---------------------------------------
 
@@ -463,11 +465,13 @@ class Prompter:
     # rendering -------------------------------------------------------------------
 
     def _template(self, name: str, style_name: str | None) -> tuple[Path, Span | None]:
-        d = self._def("style", style_name)
-        override = d.get(f"{name}_template") if d else None
-        if override:
-            return Path(override), d.span
-        return template_dir() / f"{name}.j2", None
+        key = (name, style_name)
+        if key not in self._templates:
+            d = self._def("style", style_name)
+            override = d.get(f"{name}_template") if d else None
+            self._templates[key] = (Path(override), d.span) if override and d else (template_dir() / f"{name}.j2",
+                                                                                    None)
+        return self._templates[key]
 
     def _render(self, kind: str, template: str, style_name: str | None, context: dict[str, Any],
                 family: Family, span: Span | None, what: str) -> str:
