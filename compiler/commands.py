@@ -26,3 +26,11 @@ def register_import(sub: argparse._SubParsersAction, add: Callable[..., argparse
     from .import_cli import add_import_command
 
     add_import_command(sub, add)
+
+
+@cli.register
+def register_export(sub: argparse._SubParsersAction, add: Callable[..., argparse.ArgumentParser]) -> None:
+    """`filmc export FILM --to FMT`: the timeline in an editor's format."""
+    from .export_cli import add_export_command
+
+    add_export_command(sub, add)
