@@ -722,8 +722,9 @@ class PlanLowering:
         outputs = {"picture": picture, "mix": mix, "subtitles": subtitles, "contact_sheet": sheet, "qc": qc}
         for profile, nid in encodes.items():
             outputs[_short(profile) or profile] = nid
-        return RenderPlan(backend=self.b.backend, backend_version=self.b.backend_version, film=self.film.source,
-                          nodes=list(self.b.nodes.values()), outputs=outputs)
+        return RenderPlan(backend=self.b.backend, backend_version=self.b.backend_version,
+                          film=str(self.base / Path(self.film.source).name), nodes=list(self.b.nodes.values()),
+                          outputs=outputs)
 
 
 def plan_with_prompts(
