@@ -1,0 +1,60 @@
+"""WAV stems: 24-bit 48 kHz, atomic, readable by FFmpeg (PyAV) with the right channel layout."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from filmc.runtime.sound import SoundError, read_wav, write_wav
+from sound_helpers import SR, decode_with_pyav
+
+
+@pytest.mark.parametrize(("channels", "layout"), [(1, "mono"), (2, "stereo"), (6, "5.1")])
+def test_24_bit_wav_round_trips_and_ffmpeg_agrees(channels: int, layout: str, tmp_path) -> None:
+    x = np.random.default_rng(channels).uniform(-0.99, 0.99, (SR // 2, channels)).astype(np.float32)
+    path = write_wav(tmp_path / "a.wav", x[:, 0] if channels == 1 else x)
+    back, rate = read_wav(path)
+    assert rate == SR and back.shape == x.shape
+    assert np.abs(back - x).max() <= 0.5 / 2**23 + 1e-9
+    assert path.stat().st_size == 68 + x.size * 3  # 24-bit samples after a 68-byte extensible header
+    decoded, found_layout, _ = decode_with_pyav(path)
+    assert found_layout == layout
+    np.testing.assert_allclose(decoded, back, atol=1e-9)
+
+
+def test_header_says_what_the_data_is(tmp_path) -> None:
+    path = write_wav(tmp_path / "s.wav", np.zeros((480, 2), np.float32))
+    data = path.read_bytes()
+    assert data[:4] == b"RIFF" and data[8:12] == b"WAVE"
+    assert int.from_bytes(data[20:22], "little") == 0xFFFE  # extensible, as >16-bit PCM asks
+    assert int.from_bytes(data[24:28], "little") == SR
+    assert int.from_bytes(data[34:36], "little") == 24
+    assert int.from_bytes(data[40:44], "little") == 0x3  # FL|FR
+
+
+def test_out_of_range_samples_clip_and_other_depths_work(tmp_path) -> None:
+    x = np.array([[1.5, -1.5], [0.25, -0.25]], dtype=np.float32)
+    back, _ = read_wav(write_wav(tmp_path / "clip.wav", x))
+    assert back[0, 0] == pytest.approx(1.0, abs=1e-6) and back[0, 1] == -1.0
+    b16, _ = read_wav(write_wav(tmp_path / "b16.wav", x * 0.5, bits=16))
+    assert b16[1, 0] == pytest.approx(0.125, abs=1 / 32768)
+    f32, _ = read_wav(write_wav(tmp_path / "f32.wav", x, bits=32))
+    np.testing.assert_array_equal(f32, x)  # float keeps over-range values
+
+
+def test_writes_are_atomic(tmp_path) -> None:
+    path = tmp_path / "mix.wav"
+    write_wav(path, np.zeros(480, np.float32))
+    before = path.read_bytes()
+    with pytest.raises(SoundError, match="bit depth"):
+        write_wav(path, np.ones(480, np.float32), bits=12)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["mix.wav"]
+
+
+def test_reading_bad_files_is_a_clear_error(tmp_path) -> None:
+    bad = tmp_path / "bad.wav"
+    bad.write_bytes(b"not a wave file at all")
+    with pytest.raises(SoundError, match="not a RIFF/WAVE"):
+        read_wav(bad)
+    with pytest.raises(SoundError, match="cannot read"):
+        read_wav(tmp_path / "missing.wav")
