@@ -482,15 +482,27 @@ def _normalise(loop: np.ndarray) -> np.ndarray:
     return (loop * db_to_gain(BED_REFERENCE_LUFS - lufs)).astype(np.float32)
 
 
-@lru_cache(maxsize=32)
 def bed_loop(name: str, seed: int = 0, loop_s: float | None = None) -> np.ndarray:
-    """One exactly periodic stereo loop of a built-in bed at the reference loudness (read-only)."""
-    spec = _spec(name)
-    n = loop_length(name, loop_s)
-    rng = np.random.default_rng([seed, sum(ord(c) * 131**i for i, c in enumerate(name.removeprefix("std.")))])
-    loop = _normalise(np.asarray(spec.render(n, rng), dtype=np.float32))
+    """One exactly periodic stereo loop of a built-in bed at the reference loudness (read-only).
+
+    Loops are cached: a bed used in many scenes is generated once.
+    """
+    _spec(name)
+    return _cached_loop(name.removeprefix("std."), int(seed), loop_length(name, loop_s))
+
+
+@lru_cache(maxsize=32)
+def _cached_loop(name: str, seed: int, n: int) -> np.ndarray:
+    rng = np.random.default_rng([seed, sum(ord(c) * 131**i for i, c in enumerate(name))])
+    loop = _normalise(np.asarray(BEDS[name].render(n, rng), dtype=np.float32))
     loop.setflags(write=False)
     return loop
+
+
+def clear_bed_cache() -> None:
+    """Forget generated loops and decoded bed files (frees memory between films)."""
+    _cached_loop.cache_clear()
+    _file_loop.cache_clear()
 
 
 def render_bed(
@@ -548,5 +560,6 @@ def loop_seam_step(loop: np.ndarray) -> tuple[float, float]:
 
 __all__ = [
     "AMBIENCE", "BEDS", "BED_REFERENCE_LUFS", "MUSIC", "BedSpec", "bed_gain_db", "bed_loop", "bed_names",
+    "clear_bed_cache",
     "file_bed", "loop_length", "loop_seam_step", "render_bed",
 ]

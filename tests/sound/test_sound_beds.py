@@ -20,7 +20,7 @@ from filmc.runtime.sound import (
     render_bed,
     true_peak_dbtp,
 )
-from filmc.runtime.sound.beds import LOOP_CROSSFADE_S, loop_length
+from filmc.runtime.sound.beds import LOOP_CROSSFADE_S, clear_bed_cache, loop_length
 from sound_helpers import SR
 
 AMBIENCE = ["room_tone", "wind", "rain", "city_night", "forest", "ocean", "traffic", "crowd", "office",
@@ -84,7 +84,7 @@ def test_music_loops_are_whole_bars() -> None:
 
 def test_beds_are_repeatable_and_seeds_vary() -> None:
     a = render_bed("tension", 3.0, seed=4, loop_s=TEST_LOOP_S)
-    bed_loop.cache_clear()
+    clear_bed_cache()
     np.testing.assert_array_equal(render_bed("tension", 3.0, seed=4, loop_s=TEST_LOOP_S), a)
     assert not np.array_equal(render_bed("ocean", 3.0, seed=1, loop_s=TEST_LOOP_S),
                               render_bed("ocean", 3.0, seed=2, loop_s=TEST_LOOP_S))
