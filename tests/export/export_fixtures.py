@@ -80,17 +80,18 @@ def _add_render_handles(track: otio.schema.Track, rate: float) -> None:
         ref.available_range = TR(RT(-pre, rate), RT(pre + length + post, rate))
 
 
-def _transition(kind: str, direction: str | None, frames: int) -> otio.schema.Transition:
+def _transition(kind: str, direction: str | None, frames: int, rate: float) -> otio.schema.Transition:
+    """As the contract has it: in_offset = d // 2, out_offset = d - d // 2."""
     effect = "dip" if kind.startswith("dip") else kind
     name = f"{kind}_{direction}" if direction else kind
     colour = "#ffffff" if kind == "dip_to_white" else "#000000"
-    rate_meta = {"effect": effect, "direction": direction, "colour": colour, "frames": frames}
+    meta = {"effect": effect, "direction": direction, "colour": colour, "frames": frames}
     return otio.schema.Transition(
         name=name,
         transition_type="SMPTE_Dissolve" if kind == "dissolve" else "Custom_Transition",
-        in_offset=RT(frames // 2, 1),
-        out_offset=RT(frames - frames // 2, 1),
-        metadata={"filmc": rate_meta},
+        in_offset=RT(frames // 2, rate),
+        out_offset=RT(frames - frames // 2, rate),
+        metadata={"filmc": meta},
     )
 
 
@@ -115,12 +116,6 @@ def _clip_meta(spec: ShotSpec, film_file: str) -> dict:
         "seed": 1000 + spec.scene_index * 100 + spec.shot_index,
         "plan_node": f"node_{spec.shot_id}",
     }
-
-
-def _with_rate(t: otio.schema.Transition, rate: float) -> otio.schema.Transition:
-    t.in_offset = RT(t.in_offset.value, rate)
-    t.out_offset = RT(t.out_offset.value, rate)
-    return t
 
 
 def make_timeline(
@@ -156,7 +151,7 @@ def make_timeline(
         if i > 0:
             kind, direction, frames = TRANSITION_CYCLE[(i - 1) % len(TRANSITION_CYCLE)]
             if kind in ("dissolve", "wipe", "dip_to_black", "dip_to_white"):
-                v1.append(_with_rate(_transition(kind, direction, frames), rate))
+                v1.append(_transition(kind, direction, frames, rate))
             elif kind == "match_cut":
                 meta["match_cut"] = True
             elif spec.shot_index == 1:
