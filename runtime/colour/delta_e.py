@@ -9,7 +9,9 @@ from __future__ import annotations
 import numpy as np
 
 
-def delta_e_2000(lab1: np.ndarray, lab2: np.ndarray, k_l: float = 1.0, k_c: float = 1.0, k_h: float = 1.0) -> np.ndarray:
+def delta_e_2000(
+    lab1: np.ndarray, lab2: np.ndarray, k_l: float = 1.0, k_c: float = 1.0, k_h: float = 1.0
+) -> np.ndarray:
     """ΔE00 between two arrays of L*a*b* triples (last axis), broadcasting."""
     lab1 = np.asarray(lab1, dtype=np.float64)
     lab2 = np.asarray(lab2, dtype=np.float64)

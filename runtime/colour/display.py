@@ -88,7 +88,7 @@ def encode(dst: str, light: np.ndarray) -> np.ndarray:
 
 # Where each encoding's toe starts: below it, the bake's intermediate continues
 # the encoding in a straight line, so the lattice sees no singularity at black.
-TOE_LIGHT = {"rec709": 0.0031308, "rec2020": 0.0031308, "srgb": 0.0031308, "p3d65": 0.0031308, "hdr10": 1e-4}
+TOE_LIGHT = {"rec709": 0.03, "rec2020": 0.03, "srgb": 0.03, "p3d65": 0.03, "hdr10": 0.01}
 
 
 @dataclass(frozen=True)

@@ -135,7 +135,9 @@ def white_balance_matrix(temperature: float, tint: float, primaries: str = "AP1"
     if temperature == 0.0 and tint == 0.0:
         return np.eye(3)
     npm = rgb_to_xyz_matrix(primaries)
-    adapt = von_kries_matrix(xy_to_xyz(planckian_xy(REFERENCE_CCT)), xy_to_xyz(white_balance_target(temperature, tint)))
+    adapt = von_kries_matrix(
+        xy_to_xyz(planckian_xy(REFERENCE_CCT)), xy_to_xyz(white_balance_target(temperature, tint))
+    )
     m = np.linalg.inv(npm) @ adapt @ npm
     return m / (luminance_weights(primaries) @ m @ np.ones(3))
 

@@ -50,7 +50,9 @@ SPACES: dict[str, Space] = {
         Space("ACEScg", "ACEScg", "scene-linear", "AP1", "ACES AP1 scene-linear: the working space."),
         Space("ACES2065-1", "ACES2065-1", "scene-linear", "AP0", "ACES AP0 scene-linear: interchange."),
         Space("ACEScct", "ACEScct", "log", "AP1", "ACES AP1 log with a toe: for grading operators."),
-        Space("lin_rec709", "Linear Rec.709 (sRGB)", "scene-linear", "rec709", "Linear Rec.709/sRGB primaries."),
+        Space(
+            "lin_rec709", "Linear Rec.709 (sRGB)", "scene-linear", "rec709", "Linear Rec.709/sRGB primaries."
+        ),
         Space("lin_rec2020", "Linear Rec.2020", "scene-linear", "rec2020", "Linear Rec.2020 primaries."),
         Space("lin_p3d65", "Linear P3-D65", "scene-linear", "p3d65", "Linear P3 primaries, D65 white."),
         Space(
@@ -103,7 +105,14 @@ SPACES: dict[str, Space] = {
 
 OUTPUT_SPACES: tuple[str, ...] = ("rec709", "srgb", "rec2020", "p3d65", "hdr10")
 """Names a film's `colour WORKING -> OUTPUT` and a profile's `colour` may give as output."""
-WORKING_SPACES: tuple[str, ...] = ("ACEScg", "ACES2065-1", "ACEScct", "lin_rec709", "lin_rec2020", "lin_p3d65")
+WORKING_SPACES: tuple[str, ...] = (
+    "ACEScg",
+    "ACES2065-1",
+    "ACEScct",
+    "lin_rec709",
+    "lin_rec2020",
+    "lin_p3d65",
+)
 
 _ALIASES = {
     "aces": "ACES2065-1",

@@ -91,7 +91,12 @@ class OutputTags:
 
 
 _REC2020_1000 = MasteringDisplay(
-    red=(0.708, 0.292), green=(0.170, 0.797), blue=(0.131, 0.046), white=(0.3127, 0.3290), max_nits=1000.0, min_nits=0.0001
+    red=(0.708, 0.292),
+    green=(0.170, 0.797),
+    blue=(0.131, 0.046),
+    white=(0.3127, 0.3290),
+    max_nits=1000.0,
+    min_nits=0.0001,
 )
 
 FFMPEG_TAGS: dict[str, OutputTags] = {
