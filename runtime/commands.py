@@ -1,1 +1,139 @@
-"""Registers the runtime's subcommands (build, clean, backends, doctor) with the CLI."""
+"""Registers the runtime's subcommands (build, clean, backends, doctor) with the CLI.
+
+Importing this module is what adds them (filmc_pkg/cli.py does, since the
+compiler never imports the runtime); the heavy modules load only when a command runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from filmc.compiler import cli
+
+
+def _profiles(values: list[str] | None) -> list[str] | None:
+    if not values:
+        return None
+    names = [p.strip() for v in values for p in v.split(",") if p.strip()]
+    return names or None
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from .build import BuildOptions, build
+
+    opts = BuildOptions(
+        film=Path(args.film), out=Path(args.out) if args.out else None, backend=args.backend,
+        profiles=_profiles(args.profile), jobs=args.jobs, only=args.only, dry_run=args.dry_run, scale=args.scale,
+        cache=Path(args.cache) if args.cache else None, json=args.json,
+        colour=cli._use_colour(args.color, sys.stderr))
+    return build(opts).code
+
+
+def cmd_clean(args: argparse.Namespace) -> int:
+    from .build import BuildError, clean
+
+    try:
+        return clean(Path(args.film), everything=args.all, backend_name=args.backend, scale=args.scale,
+                     profiles=_profiles(args.profile), cache_dir=Path(args.cache) if args.cache else None,
+                     colour=cli._use_colour(args.color, sys.stderr), err=sys.stderr)
+    except BuildError as exc:
+        print(exc.text(), file=sys.stderr)
+        return exc.code
+
+
+def cmd_backends(args: argparse.Namespace) -> int:
+    from .registry import get_backend, list_backends
+
+    rows = []
+    for info in list_backends(load=True):
+        ops: list[str] = []
+        devices: list[str] = []
+        if info.available:
+            backend = get_backend(info.name)
+            ops, devices = sorted(backend.capabilities.ops), sorted(backend.capabilities.devices)
+        rows.append({"name": info.name, "version": info.version, "origin": info.origin, "target": info.target,
+                     "ops": ops, "devices": devices, "error": info.error})
+    if args.json:
+        print(json.dumps(rows, indent=1))
+        return cli.EXIT_OK
+    for row in rows:
+        if row["error"]:
+            print(f"{row['name']}  UNAVAILABLE  ({row['origin']}, {row['target']})\n    {row['error']}")
+            continue
+        print(f"{row['name']} {row['version']}  ({row['origin']}, {row['target']})")
+        print(f"    devices: {', '.join(row['devices'])}")
+        print(f"    ops: {', '.join(row['ops'])}")
+    return cli.EXIT_OK
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    import av
+
+    from .media_tools import NEEDED_ENCODERS, NEEDED_FILTERS, ffmpeg, missing_features
+
+    tool = ffmpeg()
+    missing = missing_features()
+    report = {"ffmpeg": {"path": tool.path, "version": tool.version, "source": tool.source},
+              "needed": {"encoders": list(NEEDED_ENCODERS), "filters": list(NEEDED_FILTERS)},
+              "missing": missing, "pyav": av.__version__}
+    if args.json:
+        print(json.dumps(report, indent=1))
+    else:
+        print(f"ffmpeg: {tool.path}")
+        print(f"  version {tool.version} ({tool.source})")
+        print(f"PyAV {av.__version__} (probing)")
+        if missing:
+            print("missing: " + ", ".join(missing))
+        else:
+            print(f"all {len(NEEDED_ENCODERS)} encoders and {len(NEEDED_FILTERS)} filters filmc needs are present")
+    return cli.EXIT_ERRORS if missing else cli.EXIT_OK
+
+
+def _add_plan_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--backend", default="preview", help="backend to render with (default preview)")
+    p.add_argument("--profile", action="append", metavar="NAME[,NAME...]",
+                   help="export profile(s) (default: the film's `export` list)")
+    p.add_argument("--scale", type=float, help="resolution scale (default 0.5 for the preview backend, else 1)")
+    p.add_argument("--cache", metavar="DIR", help="cache folder (default $FILMC_CACHE_DIR or .filmc/ by the film)")
+
+
+@cli.register
+def register_build(sub: argparse._SubParsersAction, add: Callable[..., argparse.ArgumentParser]) -> None:
+    """`filmc build FILM`: render the film with a backend and deliver it."""
+    p = add("build", cmd_build, "Render a film: check, plan, run the plan (cached), deliver the outputs.")
+    p.add_argument("film", help="the .film file")
+    p.add_argument("-o", "--out", metavar="DIR", help="output folder (default: build/ beside the film)")
+    _add_plan_options(p)
+    p.add_argument("--jobs", "-j", type=int, help="nodes to run at once (default: CPU count)")
+    p.add_argument("--only", action="append", metavar="SELECTOR",
+                   help="build only this scene, scene/shot, shot, op, output or node id (repeatable)")
+    p.add_argument("--dry-run", action="store_true", help="show what would be built, build nothing")
+    p.add_argument("--json", action="store_true", help="progress events and the result as JSON lines on stdout")
+
+
+@cli.register
+def register_clean(sub: argparse._SubParsersAction, add: Callable[..., argparse.ArgumentParser]) -> None:
+    """`filmc clean FILM`: drop cached objects."""
+    p = add("clean", cmd_clean, "Remove cached render objects of a film.")
+    p.add_argument("film", help="the .film file whose cache to clean")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--all", action="store_true", help="remove every cached object")
+    mode.add_argument("--unreferenced", action="store_true",
+                      help="remove objects the film's current plan does not use (the default)")
+    _add_plan_options(p)
+
+
+@cli.register
+def register_backends(sub: argparse._SubParsersAction, add: Callable[..., argparse.ArgumentParser]) -> None:
+    p = add("backends", cmd_backends, "List render backends with their versions and capabilities.")
+    p.add_argument("--json", action="store_true", help="as JSON")
+
+
+@cli.register
+def register_doctor(sub: argparse._SubParsersAction, add: Callable[..., argparse.ArgumentParser]) -> None:
+    p = add("doctor", cmd_doctor, "Show which ffmpeg filmc uses, its version and missing encoders/filters.")
+    p.add_argument("--json", action="store_true", help="as JSON")

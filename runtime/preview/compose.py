@@ -4,9 +4,12 @@
   moves have room; the angle shifts the horizon (low: lower, high: higher) and a
   dutch angle tilts it.
 - subjects.png (RGBA, same size): the `on` characters' portraits, scaled so the
-  figure's height is the shot type's framing x frame height (a wide shot shows
-  small figures on the ground, a close-up's figure overflows the frame so the
-  head fills it), spread across the frame left to right, props in their hands.
+  figure's height is the shot type's framing x frame height up to 1 (a wide shot
+  shows small figures on the ground); above 1 the figure is framing^4 frames
+  tall with its head at the top, so the frame crops in on the head the way the
+  shot sizes mean it (medium 1.15: waist up, close-up 1.4: head and shoulders,
+  extreme close-up 1.5: the face). Subjects spread across the frame left to
+  right, props in their hands.
 - burnin.png (RGBA, frame size): shot id, type, subjects, lens and angle at the
   top, the action at the bottom. It stays put while the camera moves.
 
@@ -28,6 +31,8 @@ ANGLE_SHIFT = {"low": (1.2, 0.0), "worms_eye": (1.4, 0.0), "high": (1.2, 1.0), "
                "birds_eye": (1.4, 1.0)}
 """angle -> (extra height factor of the plate, which end to keep: 0 top (horizon drops), 1 bottom)."""
 DUTCH_DEGREES = 6.0
+CROP_EXPONENT = 4.0
+"""Framing above 1 grows the figure as framing**4: a close-up's head nearly fills the frame."""
 
 
 def _short(name: str | None) -> str:
@@ -80,8 +85,9 @@ def subject_boxes(params: dict[str, Any], width: int, height: int) -> list[tuple
     n = len(params.get("subjects") or [])
     boxes = []
     over_shoulder = _short(params.get("shot_type")) == "over_the_shoulder" and n >= 2
+    size = framing if framing <= 1.0 else framing ** CROP_EXPONENT
     for i in range(n):
-        fig_h = framing * height * (1.25 if over_shoulder and i == 0 else 1.0)
+        fig_h = size * height * (1.25 if over_shoulder and i == 0 else 1.0)
         fig_w = fig_h / 2
         step = min(0.4, 0.64 / (n - 1)) if n > 1 else 0.0
         cx = frame_left + width * (0.5 + (i - (n - 1) / 2) * step)

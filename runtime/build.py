@@ -1,0 +1,496 @@
+"""`filmc build`: check a film, plan it, run the plan, deliver the results.
+
+1. Check (diagnostics as `filmc check` prints them; errors stop the build, exit 1).
+2. Plan for the chosen backend (scale 0.5 by default for the preview backend).
+   Every export profile is validated before anything renders, so a broken
+   profile is reported at its definition's line.
+3. Execute with the cached, parallel executor. The preview backend's assemble
+   and encode read the layers of every shot by path, so when any earlier object
+   is missing from the cache those nodes are built first, in their own pass.
+4. Deliver into the output folder, each file written atomically: the film per
+   profile (`<slug>.<ext>`; `<slug>_<profile>.<ext>` when two profiles would
+   share a name), sidecar subtitles, `<slug>.otio`, `contact_sheet.png`,
+   `qc.json`, `mix.wav` and `stems/`, `<slug>.srt`/`.vtt`, and the rendered
+   sound clips the timeline points at (`audio/`).
+
+The OTIO timeline points every shot clip at the first profile's encoded film
+(which is one file), with the clip's source range at its record position; the
+frames under a transition are therefore the film's own, already mixed frames.
+Dialogue, bed and effect clips point at their rendered WAVs under `audio/`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from filmc.compiler.render_plan import RenderPlan
+
+from .backend import Backend
+from .cache import Cache, CacheBusy
+from .executor import BuildResult, PlanError, execute, select
+from .progress import make_renderer
+
+EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
+DEFAULT_PREVIEW_SCALE = 0.5
+FINISHING_OPS = frozenset({"assemble", "encode", "contact_sheet", "qc"})
+"""Ops that read (through their inputs' files) objects of nodes they do not list as inputs."""
+
+
+class BuildError(Exception):
+    """A user-facing failure before or after execution; `code` is the exit status. `located`
+    messages already start with their .film location and severity, like diagnostics."""
+
+    def __init__(self, message: str, code: int = EXIT_ERRORS, located: bool = False) -> None:
+        super().__init__(message)
+        self.code = code
+        self.located = located
+
+    def text(self) -> str:
+        return str(self) if self.located else f"filmc: error: {self}"
+
+
+@dataclass
+class BuildOptions:
+    film: Path
+    out: Path | None = None
+    backend: str = "preview"
+    profiles: list[str] | None = None
+    jobs: int | None = None
+    only: list[str] | None = None
+    dry_run: bool = False
+    scale: float | None = None
+    cache: Path | None = None
+    json: bool = False
+    colour: bool = False
+    memory_budget_mb: int | None = None
+
+
+@dataclass
+class BuildOutcome:
+    code: int
+    plan: RenderPlan | None = None
+    result: BuildResult | None = None
+    delivered: dict[str, str] = field(default_factory=dict)
+    qc: dict[str, Any] | None = None
+
+
+# --- the steps -------------------------------------------------------------------------------------
+
+
+def check_film(path: Path, colour: bool, err: IO[str]):
+    """The checked IR, after printing diagnostics; BuildError when there are errors."""
+    from filmc.compiler.check import check_file
+    from filmc.compiler.diagnostics import render_all
+
+    if not path.is_file():
+        raise BuildError(f"no such file: {path}", EXIT_USAGE)
+    result = check_file(path)
+    if result.diagnostics:
+        print(render_all(result.diagnostics, result.sources, colour), file=err)
+    if result.has_errors or result.film is None:
+        raise BuildError("the film has errors; nothing was built")
+    return result.film
+
+
+def default_scale(backend: str, scale: float | None) -> float:
+    if scale is not None:
+        return scale
+    return DEFAULT_PREVIEW_SCALE if backend == "preview" else 1.0
+
+
+def make_plan(film, backend: Backend, scale: float, profiles: list[str] | None) -> RenderPlan:
+    from filmc.compiler.plan import PlanError as LoweringError
+    from filmc.compiler.plan import build_plan
+
+    try:
+        return build_plan(film, backend=backend.name, backend_version=backend.version, scale=scale,
+                          profiles=profiles)
+    except LoweringError as exc:
+        raise BuildError(str(exc), EXIT_USAGE) from None
+
+
+def check_profiles(plan: RenderPlan, film) -> None:
+    """Every encode's settings must translate to ffmpeg arguments; a bad one names its definition."""
+    from .profiles import ProfileError, encode_args
+
+    problems = []
+    for node in plan.nodes:
+        if node.op != "encode":
+            continue
+        name = node.params["profile"]
+        settings = {k: v for k, v in node.params["settings"].items() if v is not None}
+        for key in ("bitrate", "audio_bitrate", "audio_rate", "crf"):
+            if key in settings:
+                settings[key] = int(round(float(settings[key])))
+        try:
+            encode_args(name.removeprefix("std."), settings)
+        except ProfileError as exc:
+            definition = film.definitions.get("profile", {}).get(name)
+            where = f"{definition.span}: " if definition is not None else ""
+            problems.append(f"{where}error: {exc}")
+    if problems:
+        raise BuildError("\n".join(problems), located=True)
+
+
+def needed(plan: RenderPlan, targets: Iterable[str]) -> set[str]:
+    """The targets and everything they transitively read."""
+    by_id = plan.by_id()
+    seen: set[str] = set()
+    stack = list(targets)
+    while stack:
+        nid = stack.pop()
+        if nid in seen:
+            continue
+        seen.add(nid)
+        stack.extend(by_id[nid].inputs)
+    return seen
+
+
+def first_pass(plan: RenderPlan, cache: Cache, wanted: set[str]) -> list[str]:
+    """Nodes to build before the finishing ones: every missing object they would read by path."""
+    missing = [n.id for n in plan.nodes
+               if n.id in wanted and n.op not in FINISHING_OPS and not cache.object_dir(n.id).is_dir()]
+    finishing = [n for n in plan.nodes if n.id in wanted and n.op in FINISHING_OPS]
+    return missing if missing and finishing else []
+
+
+def expand_only(only: list[str] | None, film) -> list[str] | None:
+    """`--only` selectors: a scene name selects its shots, `scene/shot` one shot; anything else
+    goes to the executor as is (output name, op, label or node id)."""
+    if not only:
+        return None
+    scenes: dict[str, list[str]] = {}
+    for shot in film.shots():
+        scenes.setdefault(shot.scene, []).append(shot.id)
+    out: list[str] = []
+    for selector in only:
+        for item in filter(None, (s.strip() for s in selector.split(","))):
+            if "/" in item and item.split("/", 1)[0] in scenes:
+                scene, shot = item.split("/", 1)
+                if shot not in scenes[scene]:
+                    raise BuildError(f"scene {scene} has no shot {shot}; its shots: {', '.join(scenes[scene])}",
+                                     EXIT_USAGE)
+                out.append(shot)
+            elif item in scenes:
+                out.extend(scenes[item])
+            else:
+                out.append(item)
+    return out
+
+
+def run_plan(plan: RenderPlan, backend: Backend, cache: Cache, opts: BuildOptions, events) -> BuildResult:
+    try:
+        targets = select(plan, opts.only)
+        early = first_pass(plan, cache, needed(plan, targets))
+        common = {"jobs": opts.jobs, "events": events, "memory_budget_mb": opts.memory_budget_mb}
+        if early:
+            first = execute(plan, backend, cache, only=early, **common)
+            if not first.ok:
+                return first
+        return execute(plan, backend, cache, only=opts.only, **common)
+    except CacheBusy as exc:
+        raise BuildError(str(exc), EXIT_USAGE) from None
+    except PlanError as exc:
+        raise BuildError(str(exc), EXIT_USAGE) from None
+
+
+# --- delivery --------------------------------------------------------------------------------------
+
+
+def _atomic_copy(src: Path, dst: Path) -> None:
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    if src.is_dir():
+        tmp = Path(tempfile.mkdtemp(prefix=f".{dst.name}.", dir=dst.parent))
+        shutil.copytree(src, tmp, dirs_exist_ok=True)
+        os.chmod(tmp, 0o755)
+        if dst.exists():
+            old = dst.with_name(f".{dst.name}.old-{os.getpid()}")
+            os.replace(dst, old)
+            os.replace(tmp, dst)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, dst)
+        return
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{dst.name}.", suffix=".tmp", dir=dst.parent)
+    os.close(fd)
+    try:
+        shutil.copyfile(src, tmp_name)
+        os.chmod(tmp_name, 0o644)
+        os.replace(tmp_name, dst)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+
+
+def _atomic_text(dst: Path, text: str) -> None:
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{dst.name}.", suffix=".tmp", dir=dst.parent)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.chmod(tmp_name, 0o644)
+    os.replace(tmp_name, dst)
+
+
+def _short(name: str) -> str:
+    return name.removeprefix("std.")
+
+
+def delivery_names(plan: RenderPlan) -> dict[str, dict[str, str]]:
+    """encode node id -> {output name in the cache: file name in the output folder}."""
+    encodes = [n for n in plan.nodes if n.op == "encode"]
+    counts: dict[str, int] = {}
+    for node in encodes:
+        for name in node.outputs:
+            counts[name] = counts.get(name, 0) + 1
+    names: dict[str, dict[str, str]] = {}
+    for node in encodes:
+        short = _short(node.params["profile"])
+        mapping = {}
+        for name in node.outputs:
+            if counts[name] == 1:
+                mapping[name] = name.rstrip("/")
+            else:
+                stem, dot, ext = name.rstrip("/").partition(".")
+                mapping[name] = f"{stem}_{short}{dot}{ext}"
+        names[node.id] = mapping
+    return names
+
+
+def _wav_frames(path: Path, fps: str) -> int:
+    from filmc.runtime.preview.sound_ops import frames_of
+    from filmc.runtime.sound import read_wav
+
+    samples, rate = read_wav(path)
+    return frames_of(samples.shape[0], fps, rate)
+
+
+def deliver(plan: RenderPlan, film, cache: Cache, out: Path) -> dict[str, str]:
+    """Copy the products into `out`; returns {what: path relative to out}."""
+    from filmc.compiler.plan import slug
+    from filmc.compiler.timeline import build_timeline
+
+    by_id = plan.by_id()
+    done = {nid for nid in by_id if cache.object_dir(nid).is_dir()}
+    delivered: dict[str, str] = {}
+    out.mkdir(parents=True, exist_ok=True)
+    film_files: list[Path] = []
+    for node_id, mapping in delivery_names(plan).items():
+        if node_id not in done:
+            continue
+        outputs = cache.outputs(by_id[node_id])
+        for name, target in mapping.items():
+            _atomic_copy(outputs.path(name), out / target)
+            delivered[f"{_short(by_id[node_id].params['profile'])}:{name.rstrip('/')}"] = target
+            if not name.endswith((".srt", ".vtt", "/")):
+                film_files.append(out / target)
+    named = plan.outputs
+    if named.get("contact_sheet") in done:
+        _atomic_copy(cache.outputs(by_id[named["contact_sheet"]]).path("contact_sheet.png"), out / "contact_sheet.png")
+        delivered["contact_sheet"] = "contact_sheet.png"
+    if named.get("qc") in done:
+        _atomic_copy(cache.outputs(by_id[named["qc"]]).path("qc.json"), out / "qc.json")
+        delivered["qc"] = "qc.json"
+    title = slug(film.header.title)
+    if named.get("mix") in done:
+        mix = cache.outputs(by_id[named["mix"]])
+        _atomic_copy(mix.path("mix.wav"), out / "mix.wav")
+        delivered["mix"] = "mix.wav"
+        for name in mix.files:
+            if name.startswith("stems/"):
+                _atomic_copy(mix.path(name), out / name)
+                delivered[f"stem:{Path(name).stem}"] = name
+    if named.get("subtitles") in done:
+        subs = cache.outputs(by_id[named["subtitles"]])
+        for ext in ("srt", "vtt"):
+            _atomic_copy(subs.path(f"subtitles.{ext}"), out / f"{title}.{ext}")
+            delivered[f"subtitles:{ext}"] = f"{title}.{ext}"
+    media: dict[str, Path] = {}
+    speech_frames: dict[str, int] = {}
+    sfx_frames: dict[str, int] = {}
+    fps = film.header.fps
+    for node in plan.nodes:
+        if node.op in ("speech", "bed", "sfx") and node.id in done:
+            src = cache.outputs(node).single()
+            target = out / "audio" / node.op / f"{node.id[:16]}.wav"
+            _atomic_copy(src, target)
+            media[node.id] = target
+            if node.op == "speech":
+                speech_frames[node.id] = _wav_frames(src, fps)
+            elif node.op == "sfx":
+                sfx_frames[node.id] = _wav_frames(src, fps)
+    if film_files:
+        timeline = build_timeline(film, plan, media=media, speech_durations=speech_frames, sfx_durations=sfx_frames)
+        point_shots_at_film(timeline, film, film_files[0])
+        otio_path = out / f"{title}.otio"
+        import opentimelineio as otio
+
+        _atomic_text(otio_path, otio.adapters.write_to_string(timeline, "otio_json"))
+        delivered["timeline"] = otio_path.name
+    return delivered
+
+
+def point_shots_at_film(timeline, film, picture: Path) -> None:
+    """Every shot clip on V1 references the rendered film at the shot's record position."""
+    import opentimelineio as otio
+    from filmc.compiler.plan import layout
+
+    rate = float(film.header.fps_fraction)
+    slots = {slot.shot.id: slot for slot in layout(film).shots}
+    total = layout(film).total_frames
+    available = otio.opentime.TimeRange(otio.opentime.RationalTime(0, rate), otio.opentime.RationalTime(total, rate))
+    for track in timeline.video_tracks():
+        for clip in track.find_clips():
+            slot = slots.get(clip.name)
+            if slot is None:
+                continue
+            visible = clip.source_range.duration
+            clip.media_reference = otio.schema.ExternalReference(target_url=picture.resolve().as_uri(),
+                                                                 available_range=available)
+            clip.source_range = otio.opentime.TimeRange(otio.opentime.RationalTime(slot.start + slot.head, rate),
+                                                        visible)
+
+
+# --- reporting -------------------------------------------------------------------------------------
+
+
+def qc_summary(report: dict[str, Any]) -> str:
+    lines = [f"QC {report['status'].upper()}: {report['errors']} error(s), {report['warnings']} warning(s)"]
+    for profile in report.get("profiles", []):
+        bad = [c for c in profile["checks"] if not c["ok"]]
+        passed = sum(1 for c in profile["checks"] if c["ok"] and c["severity"] != "info")
+        lines.append(f"  {_short(profile['profile'])} ({profile.get('file')}): {passed} passed, {len(bad)} failed")
+        for c in bad:
+            lines.append(f"    {c['severity']}: {c['name']}: expected {c['expected']}, measured {c['measured']}"
+                         + (f" ({c['detail']})" if c.get("detail") else ""))
+    for section in ("mix", "picture"):
+        for c in report.get(section, {}).get("checks", []):
+            if not c["ok"]:
+                lines.append(f"  {section}: {c['severity']}: {c['name']}: expected {c['expected']}, "
+                             f"measured {c['measured']}")
+            elif c["severity"] == "info" and c.get("detail"):
+                lines.append(f"  {section}: {c['name']}: {c['detail']}")
+    return "\n".join(lines)
+
+
+def failure_report(result: BuildResult) -> str:
+    lines = []
+    for failure in result.failures:
+        lines.append("error: " + failure.describe())
+    return "\n".join(lines)
+
+
+def dry_run_report(plan: RenderPlan, cache: Cache, only: list[str] | None) -> dict[str, Any]:
+    targets = needed(plan, select(plan, only))
+    ops: dict[str, dict[str, int]] = {}
+    for node in plan.nodes:
+        if node.id not in targets:
+            continue
+        row = ops.setdefault(node.op, {"nodes": 0, "cached": 0})
+        row["nodes"] += 1
+        row["cached"] += cache.object_dir(node.id).is_dir()
+    return {"film": plan.film, "backend": f"{plan.backend} {plan.backend_version}", "ops": ops,
+            "to_run": sum(r["nodes"] - r["cached"] for r in ops.values()),
+            "cached": sum(r["cached"] for r in ops.values())}
+
+
+# --- the command ---------------------------------------------------------------------------------------
+
+
+def build(opts: BuildOptions, out_stream: IO[str] | None = None, err_stream: IO[str] | None = None) -> BuildOutcome:
+    """Run `filmc build`; never raises for user errors (they become an exit code and a message)."""
+    out_stream = out_stream or sys.stdout
+    err_stream = err_stream or sys.stderr
+    try:
+        return _build(opts, out_stream, err_stream)
+    except BuildError as exc:
+        print(exc.text(), file=err_stream)
+        return BuildOutcome(exc.code)
+
+
+def _build(opts: BuildOptions, out_stream: IO[str], err_stream: IO[str]) -> BuildOutcome:
+    from .registry import BackendNotFound, get_backend
+
+    started = time.monotonic()
+    film = check_film(opts.film, opts.colour, err_stream)
+    try:
+        backend = get_backend(opts.backend)
+    except BackendNotFound as exc:
+        raise BuildError(str(exc), EXIT_USAGE) from None
+    plan = make_plan(film, backend, default_scale(backend.name, opts.scale), opts.profiles)
+    check_profiles(plan, film)
+    opts.only = expand_only(opts.only, film)
+    cache = Cache.for_film(opts.film, opts.cache)
+    try:
+        if opts.dry_run:
+            report = dry_run_report(plan, cache, opts.only)
+            if opts.json:
+                print(json.dumps({"event": "dry_run", **report}), file=out_stream)
+            else:
+                print(f"would build {report['to_run']} node(s), {report['cached']} cached:", file=out_stream)
+                for op, row in report["ops"].items():
+                    print(f"  {op:<14} {row['nodes']:>5}  ({row['cached']} cached)", file=out_stream)
+            return BuildOutcome(EXIT_OK, plan)
+        renderer = make_renderer(json_lines=opts.json, stream=out_stream if opts.json else err_stream)
+        try:
+            result = run_plan(plan, backend, cache, opts, renderer)
+        finally:
+            renderer.close()
+        if result.failures or result.skipped:
+            report = failure_report(result)
+            if report:
+                print(report, file=err_stream)
+            return BuildOutcome(EXIT_ERRORS, plan, result)
+        out = opts.out or opts.film.resolve().parent / "build"
+        delivered = deliver(plan, film, cache, out)
+    finally:
+        cache.close()
+    qc = None
+    if "qc" in delivered:
+        qc = json.loads((out / "qc.json").read_text(encoding="utf-8"))
+    code = EXIT_ERRORS if qc is not None and qc.get("status") == "fail" else EXIT_OK
+    if opts.json:
+        print(json.dumps({"event": "delivered", "out": str(out), "files": delivered,
+                          "qc": qc.get("status") if qc else None, "exit": code,
+                          "wall_s": round(time.monotonic() - started, 3)}), file=out_stream)
+    else:
+        if qc is not None:
+            print(qc_summary(qc), file=err_stream)
+        print(f"wrote {len(delivered)} product(s) to {out}", file=err_stream)
+    return BuildOutcome(code, plan, result, delivered, qc)
+
+
+def clean(film_path: Path, *, everything: bool, backend_name: str, scale: float | None, profiles: list[str] | None,
+          cache_dir: Path | None, colour: bool, err: IO[str]) -> int:
+    """`filmc clean`: remove every cached object, or those the film's current plan does not use."""
+    from .registry import BackendNotFound, get_backend
+
+    if not film_path.is_file():
+        raise BuildError(f"no such file: {film_path}", EXIT_USAGE)
+    cache = Cache.for_film(film_path, cache_dir)
+    try:
+        if everything:
+            report = cache.clean(all=True)
+        else:
+            film = check_film(film_path, colour, err)
+            try:
+                backend = get_backend(backend_name)
+            except BackendNotFound as exc:
+                raise BuildError(str(exc), EXIT_USAGE) from None
+            plan = make_plan(film, backend, default_scale(backend.name, scale), profiles)
+            report = cache.clean(unreferenced_by=plan)
+    except CacheBusy as exc:
+        raise BuildError(str(exc), EXIT_USAGE) from None
+    finally:
+        cache.close()
+    print(f"removed {report.removed} object(s), {report.bytes_freed / 1e6:.1f} MB freed from {cache.root}", file=err)
+    return EXIT_OK
+

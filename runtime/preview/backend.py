@@ -1,0 +1,136 @@
+"""The preview backend: a deterministic CPU animatic, pixels pushed by ffmpeg.
+
+Python draws stills once (plates, portraits, each shot's layers); every
+per-frame operation (camera moves, grade, fades, transitions, subtitles, colour
+tags, encoding) happens inside one ffmpeg filtergraph per export profile,
+streaming straight into the encoder. See /work/notes/preview_design.md.
+
+Op outputs (the plan declares them for backend "preview"):
+plate.png; portrait.png; compose -> background.png, subjects.png, burnin.png;
+animate -> motion.json; conform -> clip.mov; grade -> grade.cube, grade.json;
+assemble -> edit.json, filtergraph.txt; encode -> the profile's file(s);
+speech/bed/sfx -> WAV; mix -> mix.wav, stems, loudness.json; subtitles -> SRT,
+WebVTT; contact_sheet.png; qc.json.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import get_args
+
+from filmc.compiler.plan import resolve_path
+from filmc.compiler.render_plan import Op, PlanNode
+from filmc.runtime.backend import Backend, Capabilities, NodeError, NodeOutputs, RunContext
+from filmc.runtime.colour.cube import atomic_write_text
+from PIL import Image
+
+from . import sound_ops
+from .compose import compose_layers
+from .conform import conform_clip
+from .contact_sheet import contact_sheet
+from .drawing import save_png
+from .encode import encode
+from .filtergraph import assemble
+from .grading import grade_shot
+from .motion import camera_motion
+from .plate import render_plate
+from .portrait import render_portrait
+from .qc import run_qc
+from .tools import ref
+
+PREVIEW_VERSION = "preview-1"
+
+
+def _ordered(node: PlanNode, inputs: dict[str, NodeOutputs]) -> list[NodeOutputs]:
+    """The node's inputs in plan order (params refer to them by index)."""
+    return [inputs[i] for i in node.inputs]
+
+
+class PreviewBackend(Backend):
+    name = "preview"
+    version = PREVIEW_VERSION
+    capabilities = Capabilities(ops=frozenset(get_args(Op)), devices=frozenset({"cpu"}))
+
+    # --- pictures ------------------------------------------------------------------
+
+    def op_plate(self, node: PlanNode, inputs: dict[str, NodeOutputs], workdir: Path, ctx: RunContext) -> None:
+        image = node.params.get("image")
+        path = resolve_path(image["path"], ctx.film) if image else None
+        if path is not None and not path.is_file():
+            raise NodeError(f"plate of {node.params.get('location')}: image not found: {path}")
+        try:
+            plate = render_plate(node.params, path)
+        except OSError as exc:
+            raise NodeError(f"plate of {node.params.get('location')}: cannot read {path}: {exc}") from None
+        save_png(plate, workdir / "plate.png")
+
+    def op_portrait(self, node: PlanNode, inputs: dict[str, NodeOutputs], workdir: Path, ctx: RunContext) -> None:
+        save_png(render_portrait(node.params), workdir / "portrait.png")
+
+    def op_compose(self, node: PlanNode, inputs: dict[str, NodeOutputs], workdir: Path, ctx: RunContext) -> None:
+        ordered = _ordered(node, inputs)
+        portraits = {k: o.path("portrait.png") for k, o in enumerate(ordered) if o.op == "portrait"}
+        compose_layers(node.params, ordered[0].path("plate.png"), portraits, workdir)
+
+    def op_animate(self, node: PlanNode, inputs: dict[str, NodeOutputs], workdir: Path, ctx: RunContext) -> None:
+        p = node.params
+        layers = _ordered(node, inputs)[0]
+        width, height = p["resolution"]
+        motion = camera_motion(p["camera"], int(p["frames"]), p["fps"], width, height, int(p.get("seed", 0)))
+        with Image.open(layers.path("burnin.png")) as img:
+            box = img.getchannel("A").getbbox()
+        with Image.open(layers.path("subjects.png")) as img:
+            empty = img.getchannel("A").getbbox() is None
+        data = motion.to_json() | {
+            "layers": {name: ref(layers, f"{name}.png") for name in ("background", "subjects", "burnin")},
+            "burnin_box": list(box) if box else None,
+            "subjects_empty": empty,
+        }
+        atomic_write_text(workdir / "motion.json", json.dumps(data, indent=1, sort_keys=True))
+
+    def op_conform(self, node: PlanNode, inputs: dict[str, NodeOutputs], workdir: Path, ctx: RunContext) -> None:
+        conform_clip(node.params, ctx.film, workdir / node.outputs[0], ctx.threads)
+
+    def op_grade(self, node: PlanNode, inputs: dict[str, NodeOutputs], workdir: Path, ctx: RunContext) -> None:
+        grade_shot(node.params, _ordered(node, inputs)[0], ctx.film, workdir)
+
+    def op_assemble(self, node: PlanNode, inputs: dict[str, NodeOutputs], workdir: Path, ctx: RunContext) -> None:
+        assemble(node.params, _ordered(node, inputs), workdir)
+
+    def op_encode(self, node: PlanNode, inputs: dict[str, NodeOutputs], workdir: Path, ctx: RunContext) -> None:
+        ordered = _ordered(node, inputs)
+        picture = next(o for o in ordered if o.op == "assemble")
+        mix = next(o for o in ordered if o.op == "mix")
+        subtitles = next((o for o in ordered if o.op == "subtitles"), None)
+        encode(node.params, node.outputs, picture, mix, subtitles, workdir, ctx.scratch_dir(), ctx.threads)
+
+    def op_contact_sheet(self, node: PlanNode, inputs: dict[str, NodeOutputs], workdir: Path,
+                         ctx: RunContext) -> None:
+        contact_sheet(node.params, _ordered(node, inputs), workdir / "contact_sheet.png")
+
+    def op_qc(self, node: PlanNode, inputs: dict[str, NodeOutputs], workdir: Path, ctx: RunContext) -> None:
+        ordered = _ordered(node, inputs)
+        p = node.params
+        encodes = [ordered[int(e["input"])] for e in p["profiles"]]
+        mix = ordered[int(p["mix_input"])] if "mix_input" in p else next(o for o in ordered if o.op == "mix")
+        picture = next((o for o in ordered if o.op == "assemble"), None)
+        edit = json.loads(picture.path("edit.json").read_text(encoding="utf-8")) if picture else None
+        run_qc(p, encodes, mix, edit, workdir / "qc.json")
+
+    # --- sound ---------------------------------------------------------------------
+
+    def op_speech(self, node: PlanNode, inputs: dict[str, NodeOutputs], workdir: Path, ctx: RunContext) -> None:
+        sound_ops.speech(node.params, workdir / "speech.wav")
+
+    def op_bed(self, node: PlanNode, inputs: dict[str, NodeOutputs], workdir: Path, ctx: RunContext) -> None:
+        sound_ops.bed(node.params, ctx.film, workdir / "bed.wav")
+
+    def op_sfx(self, node: PlanNode, inputs: dict[str, NodeOutputs], workdir: Path, ctx: RunContext) -> None:
+        sound_ops.sfx(node.params, ctx.film, workdir / "sfx.wav")
+
+    def op_mix(self, node: PlanNode, inputs: dict[str, NodeOutputs], workdir: Path, ctx: RunContext) -> None:
+        sound_ops.mix(node.params, _ordered(node, inputs), workdir)
+
+    def op_subtitles(self, node: PlanNode, inputs: dict[str, NodeOutputs], workdir: Path, ctx: RunContext) -> None:
+        sound_ops.subtitles(node.params, _ordered(node, inputs), workdir)

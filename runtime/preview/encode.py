@@ -1,0 +1,159 @@
+"""The `encode` op: one export profile, one ffmpeg run, frames streamed straight to the encoder.
+
+The assembled filtergraph's [v] gets the profile's tail (pixel format and colour
+tags from runtime/profiles.py), after burnt-in subtitles when the profile asks
+for them; the mix WAV is the audio. ffmpeg runs in the cache's objects folder,
+which the graph's paths are relative to. Output is bit-exact (no encoder version
+or time in the file). Image sequences (exr, dpx) get the mix as a sidecar WAV in
+their folder; sidecar subtitles are copied beside the film.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from filmc.runtime.backend import NodeError, NodeOutputs
+from filmc.runtime.colour.ffmpeg_filters import filter_path
+from filmc.runtime.profiles import ProfileError, encode_args
+from PIL import Image, ImageDraw
+
+from .drawing import font, save_png, wrap
+from .tools import BITEXACT, ffmpeg, fps_fraction, objects_root, timebase
+
+_SRT_TIME = re.compile(r"(\d+):(\d\d):(\d\d)[,.](\d{3})\s*-->\s*(\d+):(\d\d):(\d\d)[,.](\d{3})")
+
+
+def profile_props(settings: dict[str, Any]) -> dict[str, Any]:
+    """The plan's normalised settings as runtime/profiles.py reads them (absent = missing, not None)."""
+    props = {k: v for k, v in settings.items() if v is not None}
+    for key in ("bitrate", "audio_bitrate", "audio_rate", "crf"):
+        if key in props:
+            props[key] = int(round(float(props[key])))
+    return props
+
+
+def output_stem(outputs: list[str]) -> str:
+    first = outputs[0]
+    return first.rstrip("/") if first.endswith("/") else Path(first).stem
+
+
+def parse_srt(text: str, fps: str) -> list[tuple[int, int, str]]:
+    """(first frame, end frame, text) of each cue; times are rounded to the nearest frame."""
+    rate = fps_fraction(fps)
+    cues = []
+    for block in re.split(r"\n\s*\n", text.replace("\r\n", "\n").strip()):
+        lines = block.splitlines()
+        for k, line in enumerate(lines):
+            m = _SRT_TIME.search(line)
+            if m:
+                v = [int(g) for g in m.groups()]
+                start = Fraction(v[0] * 3600 + v[1] * 60 + v[2]) + Fraction(v[3], 1000)
+                end = Fraction(v[4] * 3600 + v[5] * 60 + v[6]) + Fraction(v[7], 1000)
+                cues.append((round(start * rate), round(end * rate), "\n".join(lines[k + 1:])))
+                break
+    return cues
+
+
+def subtitle_band(cues: list[tuple[int, int, str]], frames: int, width: int, height: int, fps: str,
+                  scratch: Path) -> tuple[list[str], int]:
+    """Filter statements producing [subs], a transparent band the picture's width with each cue
+    drawn in it for its frames (one stream, so one overlay however many cues), and its height."""
+    band = max(16, height // 6)
+    fnt = font(max(8, height // 20))
+    segments: list[str] = []
+    lines: list[str] = []
+    cursor = 0
+    for k, (start, end, text) in enumerate(sorted(cues)):
+        start, end = max(start, cursor), min(end, frames)
+        if end <= start:
+            continue
+        if start > cursor:
+            lines.append(f"color=c=black@0.0:s={width}x{band}:r={fps},format=rgba,trim=end_frame={start - cursor},"
+                         f"setpts=N[sg{k}]")
+            segments.append(f"[sg{k}]")
+        image = Image.new("RGBA", (width, band), (0, 0, 0, 0))
+        draw = ImageDraw.Draw(image)
+        rows = wrap(draw, " ".join(text.split()), fnt, int(width * 0.9), max_lines=2)
+        y = band - len(rows) * (fnt.size + 4) - 6
+        for row in rows:
+            draw.text((width / 2, y), row, font=fnt, fill=(255, 255, 255, 255), anchor="ma", stroke_width=2,
+                      stroke_fill=(0, 0, 0, 255))
+            y += fnt.size + 4
+        png = save_png(image, scratch / f"cue_{k:05d}.png")
+        lines.append(f"movie={filter_path(png)},format=rgba,loop=loop={end - start - 1}:size=1:start=0,"
+                     f"settb=expr={timebase(fps)},setpts=N,fps={fps}[sc{k}]")
+        segments.append(f"[sc{k}]")
+        cursor = end
+    if cursor < frames:
+        lines.append(f"color=c=black@0.0:s={width}x{band}:r={fps},format=rgba,trim=end_frame={frames - cursor},"
+                     "setpts=N[sgend]")
+        segments.append("[sgend]")
+    lines.append(f"{''.join(segments)}concat=n={len(segments)}:v=1:a=0,settb=expr={timebase(fps)},setpts=N,"
+                 f"fps={fps}[subs]")
+    return lines, band
+
+
+def mix_gain_db(mix: NodeOutputs, target: float | None) -> float:
+    """Gain that takes the mix from its own loudness target to the profile's."""
+    if target is None:
+        return 0.0
+    try:
+        info = json.loads(mix.path("loudness.json").read_text(encoding="utf-8"))
+    except (KeyError, OSError, ValueError):
+        return 0.0
+    source = info.get("target_lufs")
+    return round(float(target) - float(source), 3) if source is not None else 0.0
+
+
+def encode(params: dict[str, Any], outputs: list[str], picture: NodeOutputs, mix: NodeOutputs,
+           subtitles: NodeOutputs | None, workdir: Path, scratch: Path, threads: int) -> None:
+    props = profile_props(params["settings"])
+    stem = output_stem(outputs)
+    try:
+        args = encode_args(stem, props, threads=threads)
+    except ProfileError as exc:
+        raise NodeError(f"profile {params['profile']}: {exc}") from None
+    width, height = params["resolution"]
+    frames, fps = int(params["frames"]), params["fps"]
+    graph = picture.path("filtergraph.txt").read_text(encoding="utf-8").rstrip().rstrip(";")
+    statements = [graph]
+    video = "[v]"
+    if props.get("subtitles") == "burn":
+        if subtitles is None:
+            raise NodeError(f"profile {params['profile']} burns in subtitles but the plan gave none")
+        cues = parse_srt(subtitles.path("subtitles.srt").read_text(encoding="utf-8"), fps)
+        band_lines, band = subtitle_band(cues, frames, width, height, fps, scratch)
+        statements += band_lines
+        statements.append(f"[v][subs]overlay=x=0:y={height - band}:format=gbrp[vsub]")
+        video = "[vsub]"
+    statements.append(f"{video}{args.filter_tail}[vout]")
+    script = scratch / "graph.txt"
+    script.write_text(";\n".join(statements) + "\n", encoding="utf-8")
+    target = workdir / args.output_name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    cmd: list[str | Path] = ["-filter_complex_threads", str(max(1, threads)), "-/filter_complex", script]
+    if args.audio:
+        cmd += ["-i", mix.path("mix.wav"), "-map", "[vout]", "-map", "0:a:0"]
+        gain = mix_gain_db(mix, props.get("loudness"))
+        if gain:
+            cmd += ["-af", f"volume={gain}dB"]
+    else:
+        cmd += ["-map", "[vout]"]
+    cmd += ["-fps_mode:v", "passthrough", *args.video, *args.audio, *args.muxer, *BITEXACT,
+            "-map_metadata", "-1", "-metadata", f"title={params.get('title', '')}", target]
+    ffmpeg(cmd, cwd=objects_root(picture))
+    if args.sidecar_audio:
+        shutil.copyfile(mix.path("mix.wav"), workdir / args.sidecar_audio)
+    if subtitles is not None and props.get("subtitles") == "sidecar":
+        for ext in ("srt", "vtt"):
+            name = f"{stem}.{ext}"
+            if name in outputs:
+                shutil.copyfile(subtitles.path(f"subtitles.{ext}"), workdir / name)
+    for name in outputs:
+        if not (workdir / name.rstrip("/")).exists():
+            raise NodeError(f"encode {params['profile']}: ffmpeg wrote no {name}")

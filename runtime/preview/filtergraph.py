@@ -1,0 +1,240 @@
+"""The `assemble` op: the whole picture as one ffmpeg -filter_complex script.
+
+Per shot, a chain that ends in W x H planar RGB at the film rate, exactly the
+shot's frames long:
+- layers (from compose/animate): each layer is decoded once (`movie`) and
+  repeated with `loop`; a moving layer is scaled per frame (`scale=...:eval=frame`)
+  and cropped at per-frame x/y (`crop`), subjects overlaid on the background,
+  the grade applied (`lut3d`), the burn-in overlaid last so it stays sharp and
+  ungraded. A shot where nothing moves is composited, graded and burnt in on
+  its single frame before `loop`: its cost per frame is nothing.
+- clips (from conform): read as they are, graded.
+- fades (`fade`, to the transition's colour), then the joins in film order: cuts
+  and match cuts by `concat`, dissolves / wipes / dips by `xfade` (fade,
+  wipeleft/right/up/down, fadeblack/fadewhite) with overlap semantics: shot i+1
+  starts d frames before shot i ends, so total = sum(frames) - sum(d).
+The output pad is [v]. Paths are relative to the cache's objects folder, where
+encode runs ffmpeg. edit.json records each shot's record range, which ranges are
+meant to be black (fades, dips) or still (shots where nothing moves), for QC.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from filmc.runtime.backend import NodeError, NodeOutputs
+from filmc.runtime.colour.cube import atomic_write_text
+
+from .drawing import hex_rgb
+from .motion import Motion, evaluate
+from .tools import frames_to_seconds, seconds_text, timebase
+
+WIPES = {"left": "wipeleft", "right": "wiperight", "up": "wipeup", "down": "wipedown"}
+SCALE_FLAGS = "bicubic"
+
+
+@dataclass(frozen=True)
+class Shot:
+    index: int
+    shot: str
+    frames: int
+    info: dict[str, Any]
+    """The shot's grade.json (its source, motion and grade)."""
+    cube: str | None
+    """Path of its grade LUT (objects-relative), None when the grade is the identity."""
+    fade_in: int
+    fade_out: int
+    fade_colour: str
+
+
+def xfade_name(transition: dict[str, Any]) -> str:
+    effect = transition.get("effect")
+    if effect == "dissolve":
+        return "fade"
+    if effect == "wipe":
+        return WIPES.get(str(transition.get("direction") or "left"), "wipeleft")
+    if effect == "dip":
+        r, g, b = hex_rgb(str(transition.get("colour") or "#000000"))
+        return "fadewhite" if 0.2126 * r + 0.7152 * g + 0.0722 * b >= 128 else "fadeblack"
+    raise NodeError(f"assemble: transition effect {effect!r} is not an overlapping transition")
+
+
+def _colour(hex_colour: str) -> str:
+    r, g, b = hex_rgb(hex_colour, (0, 0, 0))
+    return f"0x{r:02x}{g:02x}{b:02x}"
+
+
+def _loop(frames: int, fps: str) -> str:
+    """Repeat one decoded frame `frames` times and stamp the frames at the film rate."""
+    return f"loop=loop={frames - 1}:size=1:start=0,settb=expr={timebase(fps)},setpts=N,fps={fps}"
+
+
+def _concat(n: int, fps: str) -> str:
+    """Cuts: concat stamps in microseconds; restamp at the film rate so xfade and the encoder agree."""
+    return f"concat=n={n}:v=1:a=0,settb=expr={timebase(fps)},setpts=N"
+
+
+def _quote(expression: str) -> str:
+    return f"'{expression}'"
+
+
+def _layer_chain(path: str, pix_fmt: str, layer: dict[str, Any], lw: int, lh: int, width: int, height: int,
+                 frames: int, fps: str, still: bool) -> str:
+    """movie -> (scale) -> (loop) -> crop, for one layer; `still` keeps it to one frame (no loop)."""
+    parts = [f"movie={path}", f"format={pix_fmt}"]
+    zoom, x, y = layer["zoom"], layer["x"], layer["y"]
+    if layer["zoom_constant"]:
+        k = evaluate(zoom, 0)
+        if k != 1.0:
+            parts.append(f"scale=w={_even(lw * k)}:h={_even(lh * k)}:flags={SCALE_FLAGS}")
+        if not still:
+            parts.append(_loop(frames, fps))
+    else:
+        parts.append(_loop(frames, fps))
+        parts.append(f"scale=w={_quote(f'trunc({lw}*{zoom}/2)*2')}:h={_quote(f'trunc({lh}*{zoom}/2)*2')}"
+                     f":eval=frame:flags={SCALE_FLAGS}")
+    if layer["offset_constant"]:
+        parts.append(f"crop=w={width}:h={height}:x=(in_w-{width})/2+{evaluate(x, 0):.0f}"
+                     f":y=(in_h-{height})/2+{evaluate(y, 0):.0f}")
+    else:
+        parts.append(f"crop=w={width}:h={height}:x={_quote(f'(in_w-{width})/2+{x}')}"
+                     f":y={_quote(f'(in_h-{height})/2+{y}')}")
+    return ",".join(parts)
+
+
+def _even(value: float) -> int:
+    return max(2, int(round(value / 2)) * 2)
+
+
+def shot_chain(s: Shot, width: int, height: int, fps: str) -> list[str]:
+    """Filter statements that produce [s<i>] for one shot."""
+    i, src, out = s.index, s.info["source"], f"[s{s.index}]"
+    grade = f",lut3d=file={s.cube}:interp=tetrahedral" if s.cube else ""
+    fades = []
+    if s.fade_in:
+        fades.append(f"fade=t=in:s=0:n={s.fade_in}:color={_colour(s.fade_colour)}")
+    if s.fade_out:
+        fades.append(f"fade=t=out:s={s.frames - s.fade_out}:n={s.fade_out}:color={_colour(s.fade_colour)}")
+    tail = "".join("," + f for f in fades)
+    if src["kind"] == "clip":
+        return [f"movie={src['clip']},settb=expr={timebase(fps)},setpts=N,fps={fps},format=gbrp{grade}{tail}{out}"]
+    motion = Motion.from_json({k: v for k, v in src.items() if k in Motion.__dataclass_fields__})
+    lw, lh = motion.layer_resolution
+    still = motion.static
+    layers = src["layers"]
+    lines = [f"{_layer_chain(layers['background'], 'gbrp', src['background'], lw, lh, width, height, s.frames, fps, still)}"
+             f"[b{i}]"]
+    picture = f"[b{i}]"
+    if not src.get("subjects_empty"):
+        lines.append(f"{_layer_chain(layers['subjects'], 'rgba', src['subjects'], lw, lh, width, height, s.frames, fps, still)}"
+                     f"[u{i}]")
+        lines.append(f"{picture}[u{i}]overlay=x=0:y=0:format=gbrp[c{i}]")
+        picture = f"[c{i}]"
+    box = src.get("burnin_box")
+    after = (("," + _loop(s.frames, fps)) if still else "") + tail
+    if box:
+        x0, y0, x1, y1 = box
+        lines.append(f"movie={layers['burnin']},format=rgba,crop=w={x1 - x0}:h={y1 - y0}:x={x0}:y={y0}[t{i}]")
+        lines.append(f"{picture}{grade.lstrip(',') or 'null'}[g{i}]")
+        lines.append(f"[g{i}][t{i}]overlay=x={x0}:y={y0}:format=gbrp:eof_action=repeat,format=gbrp{after}{out}")
+    else:
+        lines.append(f"{picture}{grade.lstrip(',') or 'null'},format=gbrp{after}{out}")
+    return lines
+
+
+def build_graph(shots: list[Shot], transitions: list[dict[str, Any]], width: int, height: int,
+                fps: str) -> tuple[str, dict[str, Any]]:
+    """The filtergraph text (output pad [v]) and the edit description."""
+    joins = {int(t["after"]): t for t in transitions}
+    lines: list[str] = []
+    for s in shots:
+        lines.extend(shot_chain(s, width, height, fps))
+    pending = [f"[s{shots[0].index}]"]
+    length = shots[0].frames
+    starts = [0]
+    edit_transitions = []
+    counter = 0
+    for prev, s in zip(shots, shots[1:], strict=False):
+        t = joins.get(prev.index)
+        if t is None:
+            starts.append(length)
+            pending.append(f"[s{s.index}]")
+            length += s.frames
+            continue
+        d = int(t["frames"])
+        if d > s.frames or d > length or d > prev.frames:
+            raise NodeError(f"assemble: the {t.get('effect')} of {d} frames between {prev.shot} ({prev.frames} frames) "
+                            f"and {s.shot} ({s.frames} frames) is longer than a shot it joins")
+        if len(pending) > 1:
+            counter += 1
+            lines.append(f"{''.join(pending)}{_concat(len(pending), fps)}[j{counter}]")
+            pending = [f"[j{counter}]"]
+        counter += 1
+        name = xfade_name(t)
+        offset = frames_to_seconds(length - d, fps)
+        lines.append(f"{pending[0]}[s{s.index}]xfade=transition={name}:duration={seconds_text(frames_to_seconds(d, fps))}"
+                     f":offset={seconds_text(offset)}[j{counter}]")
+        edit_transitions.append({"after": prev.index, "xfade": name, "frames": d, "record_start": length - d})
+        pending = [f"[j{counter}]"]
+        starts.append(length - d)
+        length += s.frames - d
+    if len(pending) > 1:
+        lines.append(f"{''.join(pending)}{_concat(len(pending), fps)}[v]")
+    else:
+        lines.append(f"{pending[0]}null[v]")
+    edit = _edit(shots, starts, edit_transitions, length, width, height, fps)
+    return ";\n".join(lines) + "\n", edit
+
+
+def _edit(shots: list[Shot], starts: list[int], transitions: list[dict[str, Any]], frames: int, width: int,
+          height: int, fps: str) -> dict[str, Any]:
+    black: list[list[int]] = []
+    still: list[list[int]] = []
+    entries = []
+    for s, start in zip(shots, starts, strict=True):
+        src = s.info["source"]
+        is_still = src["kind"] == "layers" and bool(src.get("static"))
+        entries.append({"shot": s.shot, "frames": s.frames, "record_start": start, "record_end": start + s.frames,
+                        "kind": src["kind"], "still": is_still, "fade_in": s.fade_in, "fade_out": s.fade_out,
+                        "fade_colour": s.fade_colour, "identity_grade": s.cube is None})
+        if s.fade_in:
+            black.append([start, start + s.fade_in])
+        if s.fade_out:
+            black.append([start + s.frames - s.fade_out, start + s.frames])
+        if is_still:
+            still.append([start, start + s.frames])
+    for t in transitions:
+        if t["xfade"] in ("fadeblack", "fadewhite"):
+            black.append([t["record_start"], t["record_start"] + t["frames"]])
+    return {"frames": frames, "fps": fps, "resolution": [width, height], "shots": entries,
+            "transitions": transitions, "intended_black": black, "intended_still": still}
+
+
+def assemble(params: dict[str, Any], inputs: list[NodeOutputs], workdir: Path) -> None:
+    """Write filtergraph.txt and edit.json; check the frame arithmetic against `frames`."""
+    from .tools import ref
+
+    width, height = params["resolution"]
+    fps = params["fps"]
+    shots = []
+    for clip in params["clips"]:
+        grade = inputs[int(clip["input"])]
+        info = json.loads(grade.path("grade.json").read_text(encoding="utf-8"))
+        if int(info["frames"]) != int(clip["frames"]):
+            raise NodeError(f"assemble: shot {clip['shot']} is {info['frames']} frames, the edit expects {clip['frames']}")
+        shots.append(Shot(index=len(shots), shot=clip["shot"], frames=int(clip["frames"]), info=info,
+                          cube=None if info.get("identity") else ref(grade, "grade.cube"),
+                          fade_in=int(clip.get("fade_in") or 0), fade_out=int(clip.get("fade_out") or 0),
+                          fade_colour=str(clip.get("fade_colour") or "#000000")))
+    if not shots:
+        raise NodeError("assemble: the film has no shots")
+    graph, edit = build_graph(shots, params.get("transitions") or [], width, height, fps)
+    expected = sum(s.frames for s in shots) - sum(int(t["frames"]) for t in params.get("transitions") or [])
+    if edit["frames"] != expected or edit["frames"] != int(params["frames"]):
+        raise NodeError(f"assemble: the edit is {edit['frames']} frames; shots minus transitions give {expected}, "
+                        f"the timeline says {params['frames']}")
+    atomic_write_text(workdir / "filtergraph.txt", graph)
+    atomic_write_text(workdir / "edit.json", json.dumps(edit, indent=1, sort_keys=True))

@@ -1,0 +1,238 @@
+"""The `qc` op: measure every deliverable against what the plan promised -> qc.json.
+
+Per profile (probed with PyAV, frames counted by demuxing): container and codec,
+frame count and duration (exact), frame rate, resolution and colour tags against
+the plan; video bitrate and the audio stream as measured; the audio/video length
+difference (at most one frame); loudness and true peak with FFmpeg's ebur128
+meter (the sound engine's independent meter) against the profile's target. The picture is
+scanned once for black (blackdetect: 98% of pixels under 5% luma) and frozen
+stretches (freezedetect: -60 dB for 2 s) and each is checked against the edit's
+intended black (fades, dips) and stills (shots where nothing moves) when the
+plan gives QC the assembled edit; without it they are listed, unjudged.
+
+Severity: `error` for what the plan fixes exactly (frames, duration, rate, size,
+codec, tags), `warning` for measurements with tolerances.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict, dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import av
+from filmc.runtime.backend import NodeOutputs
+from filmc.runtime.colour.cube import atomic_write_text
+from filmc.runtime.colour.tags import FFMPEG_TAGS
+from filmc.runtime.media_tools import ffmpeg_exe, probe
+from filmc.runtime.profiles import SEQUENCE_CONTAINERS
+from filmc.runtime.sound import SoundError, measure_ebur128
+
+from .tools import fps_fraction
+
+VIDEO_DECODERS = {"h264": {"h264"}, "h265": {"hevc"}, "prores": {"prores"}, "dnxhr": {"dnxhd"},
+                  "vp9": {"vp9", "libvpx-vp9"}, "av1": {"av1", "libdav1d", "libaom-av1"}, "exr": {"exr"},
+                  "dpx": {"dpx"}}
+AUDIO_DECODERS = {"aac": {"aac"}, "opus": {"opus", "libopus"}, "pcm": {"pcm_s24le", "pcm_s16le", "pcm_s32le"}}
+CONTAINER_FORMATS = {"mp4": "mp4", "mov": "mov", "mxf": "mxf", "webm": "webm", "mkv": "matroska"}
+BLACK_FILTER = "blackdetect=d=0:pic_th=0.98:pix_th=0.05"
+FREEZE_FILTER = "freezedetect=n=-60dB:d=2"
+LOSSY_PEAK_MARGIN_DB = 1.0
+"""Lossy audio codecs overshoot the mix's true peak a little; the check allows this much."""
+
+
+@dataclass
+class Check:
+    name: str
+    ok: bool
+    severity: str
+    expected: Any = None
+    measured: Any = None
+    detail: str = ""
+
+
+def _check(checks: list[Check], name: str, ok: bool, expected: Any, measured: Any, severity: str = "error",
+           detail: str = "") -> None:
+    checks.append(Check(name, bool(ok), severity, expected, measured, detail))
+
+
+def _sequence_files(folder: Path, container: str) -> list[Path]:
+    return sorted(folder.glob(f"frame_*.{container}"))
+
+
+def video_packets(path: Path) -> tuple[int, int]:
+    """(packets, bytes) of the first video stream."""
+    count = size = 0
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        for packet in container.demux(stream):
+            if packet.size:
+                count += 1
+                size += packet.size
+    return count, size
+
+
+def scan_picture(args: list[str], fps: str, frames: int) -> dict[str, list[list[int]]]:
+    """Black and frozen stretches of a picture, as [first, end) frame ranges."""
+    from filmc.runtime.backend import run_tool
+
+    proc = run_tool([ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "info", *args, "-map", "0:v:0",
+                     "-vf", f"{BLACK_FILTER},{FREEZE_FILTER}", "-an", "-f", "null", "-"])
+    text = proc.stderr.decode("utf-8", "replace")
+    rate = fps_fraction(fps)
+
+    def frame(seconds: str) -> int:
+        return min(frames, round(Fraction(seconds) * rate))
+
+    black = [[frame(a), min(frames, frame(b) + 1 if frame(b) >= frames - 1 else frame(b))]
+             for a, b in re.findall(r"black_start:([\d.]+) black_end:([\d.]+)", text)]
+    starts = [frame(s) for s in re.findall(r"freeze_start: ([\d.]+)", text)]
+    ends = [frame(s) for s in re.findall(r"freeze_end: ([\d.]+)", text)]
+    frozen = [[s, ends[k] if k < len(ends) else frames] for k, s in enumerate(starts)]
+    return {"black": black, "frozen": frozen}
+
+
+def uncovered(interval: list[int], allowed: list[list[int]], slack: int = 1) -> int:
+    """How many frames of `interval` lie outside every allowed range (each widened by `slack`)."""
+    start, end = interval
+    covered = [False] * max(0, end - start)
+    for a, b in allowed:
+        for f in range(max(start, a - slack), min(end, b + slack)):
+            covered[f - start] = True
+    return covered.count(False)
+
+
+def judge_picture(scan: dict[str, list[list[int]]], edit: dict[str, Any] | None, fps: str) -> list[Check]:
+    checks: list[Check] = []
+    if edit is None:
+        for kind in ("black", "frozen"):
+            _check(checks, f"{kind} frames", True, None, scan[kind], "info",
+                   "no edit given to QC: intervals listed, not judged")
+        return checks
+    black_ok = edit.get("intended_black", [])
+    still_ok = edit.get("intended_still", []) + black_ok
+    for kind, allowed in (("black", black_ok), ("frozen", still_ok)):
+        bad = [iv for iv in scan[kind] if uncovered(iv, allowed) > 0]
+        _check(checks, f"{kind} frames outside intended", not bad, [], bad, "warning",
+               f"{len(scan[kind])} {kind} stretch(es), {len(bad)} unintended")
+    return checks
+
+
+def check_profile(entry: dict[str, Any], encode: NodeOutputs, expect: dict[str, Any]) -> dict[str, Any]:
+    """Checks of one encode against its qc entry (container, codec, colour) and the plan's expectations."""
+    container, video_codec = str(entry.get("container") or "mp4"), str(entry.get("video") or "")
+    fps, frames = expect["fps"], int(expect["frames"])
+    width, height = expect["resolution"]
+    rate = fps_fraction(fps)
+    checks: list[Check] = []
+    outputs = sorted(encode.files)
+    result: dict[str, Any] = {"profile": entry["profile"], "checks": checks}
+    if container in SEQUENCE_CONTAINERS:
+        folder = encode.path(outputs[0])
+        files = _sequence_files(folder, container)
+        result["file"] = outputs[0]
+        _check(checks, "frames", len(files) == frames, frames, len(files))
+        if not files:
+            return result
+        v = probe(files[0]).video()
+        _check(checks, "codec", v is not None and v.codec in VIDEO_DECODERS.get(video_codec, {video_codec}),
+               video_codec, v.codec if v else None)
+        _check(checks, "resolution", v is not None and [v.width, v.height] == [width, height], [width, height],
+               [v.width, v.height] if v else None)
+        wavs = sorted(folder.glob("*.wav"))
+        result["sidecar_audio"] = wavs[0].name if wavs else None
+        _check(checks, "sidecar audio", bool(wavs), "a WAV beside the frames", result["sidecar_audio"])
+        result["scan_input"] = ["-framerate", fps, "-start_number", "0", "-i",
+                                str(folder / f"frame_%06d.{container}")]
+        if wavs:
+            result["loudness_file"] = wavs[0]
+        return result
+    path = encode.path(next(o for o in outputs if not o.endswith((".srt", ".vtt"))))
+    result["file"] = path.name
+    info = probe(path, count_frames=True)
+    v, a = info.video(), info.audio()
+    wanted_format = CONTAINER_FORMATS.get(container, container)
+    _check(checks, "container", wanted_format in info.format.split(","), wanted_format, info.format)
+    if v is None:
+        _check(checks, "video stream", False, video_codec, None)
+        return result
+    _check(checks, "codec", v.codec in VIDEO_DECODERS.get(video_codec, {video_codec}), video_codec, v.codec)
+    _check(checks, "frames", v.frames == frames, frames, v.frames)
+    _check(checks, "frame rate", v.frame_rate == rate, str(rate), str(v.frame_rate))
+    expected_s = float(Fraction(frames) / rate)
+    _check(checks, "duration", v.duration is not None and abs(v.duration - expected_s) <= 0.5 / float(rate),
+           round(expected_s, 6), round(v.duration, 6) if v.duration is not None else None)
+    _check(checks, "resolution", [v.width, v.height] == [width, height], [width, height], [v.width, v.height])
+    colour = str(entry.get("colour") or "rec709")
+    if colour in FFMPEG_TAGS:
+        tags = FFMPEG_TAGS[colour]
+        measured_tags = [v.color_primaries, v.color_trc, v.color_space, v.color_range]
+        _check(checks, "colour tags", measured_tags == [tags.primaries, tags.trc, tags.matrix, tags.range],
+               [tags.primaries, tags.trc, tags.matrix, tags.range], measured_tags)
+    if v.duration:
+        _, size = video_packets(path)
+        _check(checks, "video bitrate", True, None, round(size * 8 / v.duration / 1000, 1), "info", "kbps")
+    if a is not None:
+        _check(checks, "audio", True, None, {"codec": a.codec, "rate": a.sample_rate, "channels": a.channels},
+               "info")
+        if a.duration is not None and v.duration is not None:
+            diff = abs(a.duration - v.duration)
+            _check(checks, "A/V length difference", diff <= 1 / float(rate) + 1e-6,
+                   f"<= {1 / float(rate):.4f} s", round(diff, 4), "warning")
+        result["loudness_file"] = path
+        result["lossy_audio"] = a.codec not in AUDIO_DECODERS["pcm"]
+    result["scan_input"] = ["-i", str(path)]
+    return result
+
+
+def _loudness(checks: list[Check], path: Path, target: float, tolerance: float, peak: float, margin: float) -> None:
+    try:
+        m = measure_ebur128(path)
+    except SoundError as exc:
+        _check(checks, "loudness", False, target, None, "warning", str(exc))
+        return
+    _check(checks, "integrated loudness", abs(m.integrated_lufs - target) <= tolerance, target, m.integrated_lufs,
+           "warning", f"LUFS, tolerance {tolerance} LU")
+    _check(checks, "true peak", m.true_peak_dbtp <= peak + margin, peak, m.true_peak_dbtp, "warning",
+           f"dBTP, margin {margin} dB" if margin else "dBTP")
+
+
+def run_qc(params: dict[str, Any], encodes: list[NodeOutputs], mix: NodeOutputs, edit: dict[str, Any] | None,
+           out: Path) -> dict[str, Any]:
+    """Measure every encode and the mix; write qc.json to `out` and return the report."""
+    expect = params["expect"]
+    tolerance = float(expect.get("loudness_tolerance_lu", 1.0))
+    peak = float(expect.get("true_peak_dbtp", -1.0))
+    profiles = []
+    scanned: dict[str, Any] | None = None
+    for entry, encode in zip(params["profiles"], encodes, strict=True):
+        result = check_profile(entry, encode, expect)
+        if "loudness_file" in result:
+            target = float(entry.get("loudness_lufs") or expect["loudness_lufs"])
+            _loudness(result["checks"], result.pop("loudness_file"), target, tolerance, peak,
+                      LOSSY_PEAK_MARGIN_DB if result.pop("lossy_audio", False) else 0.0)
+        scan_input = result.pop("scan_input", None)
+        if scanned is None and scan_input is not None:
+            scanned = {"profile": entry["profile"], **scan_picture(scan_input, expect["fps"], int(expect["frames"]))}
+        profiles.append(result)
+    mix_checks: list[Check] = []
+    _loudness(mix_checks, mix.path("mix.wav"), float(expect["loudness_lufs"]), tolerance, peak, 0.0)
+    picture_checks = judge_picture(scanned, edit, expect["fps"]) if scanned else []
+    everything = [c for p in profiles for c in p["checks"]] + mix_checks + picture_checks
+    errors = sum(1 for c in everything if not c.ok and c.severity == "error")
+    warnings = sum(1 for c in everything if not c.ok and c.severity == "warning")
+    report = {
+        "status": "fail" if errors else "warn" if warnings else "pass",
+        "errors": errors,
+        "warnings": warnings,
+        "expect": expect,
+        "profiles": [{**p, "checks": [asdict(c) for c in p["checks"]]} for p in profiles],
+        "mix": {"checks": [asdict(c) for c in mix_checks]},
+        "picture": {"scanned": scanned, "judged_against_edit": edit is not None,
+                    "checks": [asdict(c) for c in picture_checks]},
+    }
+    atomic_write_text(out, json.dumps(report, indent=1, sort_keys=True, default=str))
+    return report
