@@ -72,7 +72,10 @@ def format_source(text: str, path: str = "<input>") -> str:
 
 
 def format_paths(files: Iterable[Path], check: bool, colour: bool) -> int:
-    """Format files in place (or, with `check`, only report). Exit status: 0, 1 or 2."""
+    """Format files in place (or, with `check`, only report).
+
+    Exit status: 0 all formatted, 1 syntax errors (or, with `check`, files that would
+    change), 2 unreadable files, 3 a formatter bug (that file is left untouched)."""
     status = 0
     for path in files:
         shown = display_path(Path(path))
@@ -93,6 +96,11 @@ def format_paths(files: Iterable[Path], check: bool, colour: bool) -> int:
         except FormatError as err:
             print(err.render(colour), file=sys.stderr)
             status = max(status, 1)
+            continue
+        except FormatterBug as err:
+            print(f"filmc: internal error: {err}\n  = note: this is a bug in filmc fmt, not in your film; "
+                  "please report it with the file", file=sys.stderr)
+            status = max(status, 3)
             continue
         if formatted.encode("utf-8") == raw:
             continue

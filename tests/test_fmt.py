@@ -182,3 +182,15 @@ def test_cli_fmt_on_a_directory(tmp_path: Path) -> None:
     assert run_fmt("--check", str(tmp_path)) == (0, "", "")
     status, _, err = run_fmt(str(tmp_path / "missing.film"))
     assert status == 2 and "no such file" in err
+
+
+def test_a_layout_that_would_change_the_film_is_refused(tmp_path: Path, capsys, monkeypatch) -> None:
+    """The safety net: output that parses to a different AST is never written."""
+    from filmc.compiler import fmt
+
+    monkeypatch.setattr(fmt._Printer, "run", lambda self: 'prop a "B"\n')
+    path = tmp_path / "a.film"
+    path.write_text('prop a "A"\n', encoding="utf-8")
+    assert format_paths([path], check=False, colour=False) == 3
+    assert "internal error" in capsys.readouterr().err
+    assert path.read_text(encoding="utf-8") == 'prop a "A"\n'
