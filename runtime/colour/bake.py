@@ -188,7 +188,7 @@ COLORCHECKER_SRGB8 = np.array(
 )  # fmt: skip
 
 
-def test_chart(src: str) -> np.ndarray:
+def validation_chart(src: str) -> np.ndarray:
     """The validation chart (N x 3, float32) in the encoding of `src`, deterministic.
 
     ColorChecker 24, a 1024-step grey ramp and a hue sweep (36 hues x HSV
@@ -301,7 +301,7 @@ def measure_bake(chain: ColourChain, bake: Bake, *, engine: Engine = "ocio") -> 
         err = np.abs(baked - exact).max(axis=1) * 1023.0
         return err, in_gamut_mask(chart, chain, bake)
 
-    err, mask = errors(test_chart(chain.src))
+    err, mask = errors(validation_chart(chain.src))
     err_random, mask_random = errors(random_chart(chain.src))
     inside = err[mask]
     return BakeReport(
