@@ -118,8 +118,13 @@ def make_plan(film, backend: Backend, scale: float, profiles: list[str] | None) 
         raise BuildError(str(exc), EXIT_USAGE) from None
 
 
+MIN_SIZE = {"dnxhr": (256, 120)}
+"""Encoders that refuse small pictures (ffmpeg's dnxhd: at least 256x120)."""
+
+
 def check_profiles(plan: RenderPlan, film) -> None:
-    """Every encode's settings must translate to ffmpeg arguments; a bad one names its definition."""
+    """Every encode's settings must translate to ffmpeg arguments and suit the picture size;
+    a bad one is reported at its definition's line before anything renders."""
     from .profiles import ProfileError, encode_args
 
     problems = []
@@ -131,12 +136,19 @@ def check_profiles(plan: RenderPlan, film) -> None:
         for key in ("bitrate", "audio_bitrate", "audio_rate", "crf"):
             if key in settings:
                 settings[key] = int(round(float(settings[key])))
+        definition = film.definitions.get("profile", {}).get(name)
+        where = f"{definition.span}: " if definition is not None else ""
         try:
             encode_args(name.removeprefix("std."), settings)
         except ProfileError as exc:
-            definition = film.definitions.get("profile", {}).get(name)
-            where = f"{definition.span}: " if definition is not None else ""
             problems.append(f"{where}error: {exc}")
+            continue
+        width, height = node.params["resolution"]
+        need = MIN_SIZE.get(str(settings.get("video")))
+        if need and (width < need[0] or height < need[1]):
+            problems.append(f"{where}error: profile {name.removeprefix('std.')}: {settings['video']} needs a picture "
+                            f"of at least {need[0]}x{need[1]}; this build renders {width}x{height} "
+                            "(raise --scale or the film's resolution)")
     if problems:
         raise BuildError("\n".join(problems), located=True)
 
@@ -156,11 +168,23 @@ def needed(plan: RenderPlan, targets: Iterable[str]) -> set[str]:
 
 
 def first_pass(plan: RenderPlan, cache: Cache, wanted: set[str]) -> list[str]:
-    """Nodes to build before the finishing ones: every missing object they would read by path."""
-    missing = [n.id for n in plan.nodes
-               if n.id in wanted and n.op not in FINISHING_OPS and not cache.object_dir(n.id).is_dir()]
-    finishing = [n for n in plan.nodes if n.id in wanted and n.op in FINISHING_OPS]
-    return missing if missing and finishing else []
+    """Nodes to build before the finishing ones, or none.
+
+    Finishing nodes read the objects of nodes upstream of their inputs by path. Dependencies
+    keep that safe while every missing node's dependants run too (a cold build, an edit); but
+    a missing object under a cached dependant (an object deleted from the cache) would be
+    rebuilt in parallel with an encode already reading it. Then every missing non-finishing
+    node is built first, in a pass of its own."""
+    present = {n.id for n in plan.nodes if n.id in wanted and cache.object_dir(n.id).is_dir()}
+    missing = [n.id for n in plan.nodes if n.id in wanted and n.id not in present and n.op not in FINISHING_OPS]
+    if not missing:
+        return []
+    dependants: dict[str, list[str]] = {}
+    for node in plan.nodes:
+        for i in node.inputs:
+            dependants.setdefault(i, []).append(node.id)
+    hazard = any(d in present for m in missing for d in dependants.get(m, ()))
+    return missing if hazard else []
 
 
 def expand_only(only: list[str] | None, film) -> list[str] | None:

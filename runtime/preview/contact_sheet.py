@@ -8,6 +8,7 @@ Under it: shot id, shot type abbreviation, duration (seconds and frames), scene.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from fractions import Fraction
 from pathlib import Path
@@ -15,7 +16,7 @@ from typing import Any
 
 import numpy as np
 from filmc.runtime.backend import NodeOutputs
-from filmc.runtime.colour.cube import apply_cube_numpy, read_cube
+from filmc.runtime.colour.cube import Cube, apply_cube_numpy, read_cube
 from PIL import Image, ImageDraw
 
 from .drawing import font, save_png
@@ -35,8 +36,21 @@ def _layer_frame(path: Path, layer: dict[str, Any], n: int, width: int, height: 
     return image.resize((width, height), Image.Resampling.BILINEAR, box=box)
 
 
-def shot_frame(info: dict[str, Any], root: Path, grade: NodeOutputs, width: int, height: int) -> Image.Image:
-    """The shot's middle frame, graded, at width x height."""
+_PARSED: dict[str, Cube] = {}
+
+
+def _cube(path: Path) -> Cube:
+    """Shots that share a grade share its cube: parse each distinct file once."""
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    if digest not in _PARSED:
+        _PARSED[digest] = read_cube(path)
+    return _PARSED[digest]
+
+
+def shot_frame(info: dict[str, Any], root: Path, grade: NodeOutputs, width: int, height: int,
+               size: tuple[int, int]) -> Image.Image:
+    """The shot's middle frame at `size`, framed as at width x height and graded (after scaling
+    down: the grade is a per-pixel colour map, so thumbnails cost little)."""
     src = info["source"]
     middle = int(info["frames"]) // 2
     if src["kind"] == "clip":
@@ -58,8 +72,9 @@ def shot_frame(info: dict[str, Any], root: Path, grade: NodeOutputs, width: int,
         if not src.get("subjects_empty"):
             picture.alpha_composite(_layer_frame(root / layers["subjects"], src["subjects"], middle, width, height))
         picture = picture.convert("RGB")
+    picture = picture.resize(size, Image.Resampling.LANCZOS)
     if not info.get("identity"):
-        cube = read_cube(grade.path("grade.cube"))
+        cube = _cube(grade.path("grade.cube"))
         graded = apply_cube_numpy(np.asarray(picture, dtype=np.float32) / 255.0, cube)
         picture = Image.fromarray((np.clip(graded, 0, 1) * 255 + 0.5).astype(np.uint8), "RGB")
     return picture
@@ -80,10 +95,10 @@ def contact_sheet(params: dict[str, Any], inputs: list[NodeOutputs], out: Path) 
     fnt = font(max(7, label_h * 5 // 11))
     for k, (shot, info) in enumerate(zip(shots, infos, strict=True)):
         grade = inputs[int(shot["input"])]
-        frame = shot_frame(info, objects_root(grade), grade, width, height)
+        frame = shot_frame(info, objects_root(grade), grade, width, height, (thumb_w, thumb_h))
         x = pad + (k % columns) * (thumb_w + pad)
         y = pad + (k // columns) * (thumb_h + label_h + pad)
-        sheet.paste(frame.resize((thumb_w, thumb_h), Image.Resampling.LANCZOS), (x, y))
+        sheet.paste(frame, (x, y))
         seconds = Fraction(int(shot["frames"])) / fps_fraction(info["fps"])
         text = f"{shot['shot']}  {shot.get('abbrev') or ''}  {float(seconds):.2f}s ({shot['frames']}f)"
         draw.text((x + 2, y + thumb_h + 1), text, font=fnt, fill=(235, 235, 235))

@@ -5,9 +5,10 @@ shot's frames long:
 - layers (from compose/animate): each layer is decoded once (`movie`) and
   repeated with `loop`; a moving layer is scaled per frame (`scale=...:eval=frame`)
   and cropped at per-frame x/y (`crop`), subjects overlaid on the background,
-  the grade applied (`lut3d`), the burn-in overlaid last so it stays sharp and
-  ungraded. A shot where nothing moves is composited, graded and burnt in on
-  its single frame before `loop`: its cost per frame is nothing.
+  the burn-in overlaid last so it stays sharp and ungraded. The grade (`lut3d`)
+  is applied to each layer's single decoded frame before `loop`. A shot where
+  nothing moves is composited, graded and burnt in on its single frame before
+  `loop`: its cost per frame is nothing.
 - clips (from conform): read as they are, graded.
 - fades (`fade`, to the transition's colour), then the joins in film order: cuts
   and match cuts by `concat`, dissolves / wipes / dips by `xfade` (fade,
@@ -33,7 +34,7 @@ from .motion import Motion, evaluate
 from .tools import frames_to_seconds, seconds_text, timebase
 
 WIPES = {"left": "wipeleft", "right": "wiperight", "up": "wipeup", "down": "wipedown"}
-SCALE_FLAGS = "bicubic"
+SCALE_FLAGS = "bilinear"
 
 
 @dataclass(frozen=True)
@@ -82,9 +83,14 @@ def _quote(expression: str) -> str:
 
 
 def _layer_chain(path: str, pix_fmt: str, layer: dict[str, Any], lw: int, lh: int, width: int, height: int,
-                 frames: int, fps: str, still: bool) -> str:
-    """movie -> (scale) -> (loop) -> crop, for one layer; `still` keeps it to one frame (no loop)."""
+                 frames: int, fps: str, still: bool, grade: str) -> str:
+    """movie -> grade -> (scale) -> (loop) -> crop, for one layer; `still` keeps it to one frame
+    (no loop). A moving layer is graded on its single decoded frame, before `loop`: the grade costs
+    one frame, not one per frame (it differs from grading the composite only on the soft edges of
+    the subjects' alpha)."""
     parts = [f"movie={path}", f"format={pix_fmt}"]
+    if grade and not still:
+        parts.append(grade)
     zoom, x, y = layer["zoom"], layer["x"], layer["y"]
     if layer["zoom_constant"]:
         k = evaluate(zoom, 0)
@@ -112,7 +118,7 @@ def _even(value: float) -> int:
 def shot_chain(s: Shot, width: int, height: int, fps: str) -> list[str]:
     """Filter statements that produce [s<i>] for one shot."""
     i, src, out = s.index, s.info["source"], f"[s{s.index}]"
-    grade = f",lut3d=file={s.cube}:interp=tetrahedral" if s.cube else ""
+    grade = f"lut3d=file={s.cube}:interp=tetrahedral" if s.cube else ""
     fades = []
     if s.fade_in:
         fades.append(f"fade=t=in:s=0:n={s.fade_in}:color={_colour(s.fade_colour)}")
@@ -120,28 +126,31 @@ def shot_chain(s: Shot, width: int, height: int, fps: str) -> list[str]:
         fades.append(f"fade=t=out:s={s.frames - s.fade_out}:n={s.fade_out}:color={_colour(s.fade_colour)}")
     tail = "".join("," + f for f in fades)
     if src["kind"] == "clip":
-        return [f"movie={src['clip']},settb=expr={timebase(fps)},setpts=N,fps={fps},format=gbrp{grade}{tail}{out}"]
+        graded = f",{grade}" if grade else ""
+        return [f"movie={src['clip']},settb=expr={timebase(fps)},setpts=N,fps={fps},format=gbrp{graded}{tail}{out}"]
     motion = Motion.from_json({k: v for k, v in src.items() if k in Motion.__dataclass_fields__})
     lw, lh = motion.layer_resolution
     still = motion.static
     layers = src["layers"]
-    lines = [f"{_layer_chain(layers['background'], 'gbrp', src['background'], lw, lh, width, height, s.frames, fps, still)}"
-             f"[b{i}]"]
+    lines = [_layer_chain(layers["background"], "gbrp", src["background"], lw, lh, width, height, s.frames, fps,
+                          still, grade) + f"[b{i}]"]
     picture = f"[b{i}]"
     if not src.get("subjects_empty"):
-        lines.append(f"{_layer_chain(layers['subjects'], 'rgba', src['subjects'], lw, lh, width, height, s.frames, fps, still)}"
-                     f"[u{i}]")
+        lines.append(_layer_chain(layers["subjects"], "rgba", src["subjects"], lw, lh, width, height, s.frames,
+                                  fps, still, grade) + f"[u{i}]")
         lines.append(f"{picture}[u{i}]overlay=x=0:y=0:format=gbrp[c{i}]")
         picture = f"[c{i}]"
+    # A still shot is graded once after compositing (one frame); a moving one was graded per layer.
+    graded = grade if still and grade else "null"
     box = src.get("burnin_box")
     after = (("," + _loop(s.frames, fps)) if still else "") + tail
     if box:
         x0, y0, x1, y1 = box
         lines.append(f"movie={layers['burnin']},format=rgba,crop=w={x1 - x0}:h={y1 - y0}:x={x0}:y={y0}[t{i}]")
-        lines.append(f"{picture}{grade.lstrip(',') or 'null'}[g{i}]")
+        lines.append(f"{picture}{graded}[g{i}]")
         lines.append(f"[g{i}][t{i}]overlay=x={x0}:y={y0}:format=gbrp:eof_action=repeat,format=gbrp{after}{out}")
     else:
-        lines.append(f"{picture}{grade.lstrip(',') or 'null'},format=gbrp{after}{out}")
+        lines.append(f"{picture}{graded},format=gbrp{after}{out}")
     return lines
 
 

@@ -15,6 +15,8 @@ in grade.json, with everything assemble needs to know about the shot's source.
 from __future__ import annotations
 
 import json
+import tempfile
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -74,21 +76,37 @@ def grade_shot(params: dict[str, Any], source: NodeOutputs, film: str, workdir: 
         lut = resolve_path(g["lut"]["path"], film) if g.get("lut") else None
         if lut is not None and not lut.is_file():
             raise NodeError(f"grade {g.get('name') or ''}: LUT file not found: {lut}")
+        key = json.dumps({"grade": g, "lut": str(lut), "lut_sha": (g.get("lut") or {}).get("sha256"), "out": out,
+                          "working": params.get("working_space")}, sort_keys=True)
         try:
-            grade = Grade(lut=lut, strength=float(g.get("strength") or 0.0) if lut else 1.0,
-                          exposure=float(g.get("exposure", 0.0)), contrast=float(g.get("contrast", 1.0)),
-                          pivot=float(g.get("pivot", 0.18)), saturation=float(g.get("saturation", 1.0)),
-                          temperature=float(g.get("temperature", 0.0)), tint=float(g.get("tint", 0.0)))
-            chain = build_chain(grade, out, out, working=str(params.get("working_space") or "ACEScg"),
-                                rendering="colorimetric")
-            values = chain.apply(lattice_inputs(CUBE_SIZE).reshape(-1, 3).astype(np.float32))
+            text, accuracy = _bake(key)
         except (GradeError, LutError, ColourSpaceError) as exc:
             raise NodeError(f"grade {g.get('name') or ''} of shot {params['shot']}: {exc}") from None
-        table = np.clip(values.astype(np.float64), 0.0, 1.0).reshape(CUBE_SIZE, CUBE_SIZE, CUBE_SIZE, 3)
-        steps = tuple(f"step: {s}" for s in chain.describe())
-        write_cube(cube_path, Cube(table, title=f"filmc grade {params['shot']}", comments=steps))
-        report = measure_bake(chain, Bake(cube_path, None, None, lut3d_filter(cube_path)), engine="numpy")
-        info.update(identity=False, size=CUBE_SIZE,
-                    accuracy={"max_10bit_codes": round(report.max_codes, 3), "p99_10bit_codes": round(report.p99_codes, 3),
-                              "in_gamut": report.in_gamut, "chart": report.total})
+        atomic_write_text(cube_path, text)
+        info.update(identity=False, size=CUBE_SIZE, accuracy=accuracy)
     atomic_write_text(workdir / "grade.json", json.dumps(info, indent=1, sort_keys=True))
+
+
+@lru_cache(maxsize=32)
+def _bake(key: str) -> tuple[str, dict[str, Any]]:
+    """The cube text and its measured accuracy for one grade; shots sharing a grade (a style's)
+    share the work within a worker process."""
+    spec = json.loads(key)
+    g, out = spec["grade"], spec["out"]
+    lut = Path(spec["lut"]) if g.get("lut") else None
+    grade = Grade(lut=lut, strength=float(g.get("strength") or 0.0) if lut else 1.0,
+                  exposure=float(g.get("exposure", 0.0)), contrast=float(g.get("contrast", 1.0)),
+                  pivot=float(g.get("pivot", 0.18)), saturation=float(g.get("saturation", 1.0)),
+                  temperature=float(g.get("temperature", 0.0)), tint=float(g.get("tint", 0.0)))
+    chain = build_chain(grade, out, out, working=str(spec.get("working") or "ACEScg"), rendering="colorimetric")
+    values = chain.apply(lattice_inputs(CUBE_SIZE).reshape(-1, 3).astype(np.float32))
+    table = np.clip(values.astype(np.float64), 0.0, 1.0).reshape(CUBE_SIZE, CUBE_SIZE, CUBE_SIZE, 3)
+    cube = Cube(table, title=f"filmc grade {g.get('name') or ''}".strip(),
+                comments=tuple(f"step: {s}" for s in chain.describe()))
+    with tempfile.TemporaryDirectory() as tmp:
+        path = write_cube(Path(tmp) / "grade.cube", cube)
+        report = measure_bake(chain, Bake(path, None, None, lut3d_filter(path)), engine="numpy")
+        text = path.read_text(encoding="utf-8")
+    accuracy = {"max_10bit_codes": round(report.max_codes, 3), "p99_10bit_codes": round(report.p99_codes, 3),
+                "in_gamut": report.in_gamut, "chart": report.total}
+    return text, accuracy
