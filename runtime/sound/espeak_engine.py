@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import atexit
 import json
+import os
 import struct
 import subprocess
 import sys
+import tempfile
 import threading
 from pathlib import Path
+from typing import IO
 
 import espeakng_loader
 import numpy as np
@@ -34,16 +37,25 @@ class _Worker:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._proc: subprocess.Popen | None = None
+        self._owner_pid = 0
+        self._stderr: IO[bytes] | None = None
         self.sample_rate = 0
         self.version = ""
 
+    def _alive(self) -> bool:
+        # A forked caller must not share the parent's pipes: it starts its own server.
+        return self._proc is not None and self._proc.poll() is None and self._owner_pid == os.getpid()
+
     def _start(self) -> None:
         script = Path(__file__).with_name("_espeak_worker.py")
+        # stderr goes to a file, not a pipe nobody reads (a full pipe would block the server).
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the server
         self._proc = subprocess.Popen(
             [sys.executable, "-P", str(script), espeakng_loader.get_library_path(),
              espeakng_loader.get_data_path()],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr,
         )
+        self._owner_pid = os.getpid()
         hello, _ = self._read()
         if not hello.get("ok"):
             raise SoundError(f"espeak-ng failed to start: {hello.get('error')}")
@@ -54,7 +66,10 @@ class _Worker:
         assert self._proc is not None and self._proc.stdout is not None
         size = self._proc.stdout.read(4)
         if len(size) < 4:
-            err = self._proc.stderr.read().decode(errors="replace") if self._proc.stderr else ""
+            err = ""
+            if self._stderr is not None:
+                self._stderr.seek(0)
+                err = self._stderr.read().decode(errors="replace")
             raise SoundError(f"espeak-ng server stopped unexpectedly: {err.strip()[-500:]}")
         body = self._proc.stdout.read(struct.unpack(">I", size)[0])
         head_len = struct.unpack(">I", body[:4])[0]
@@ -62,14 +77,14 @@ class _Worker:
 
     def ensure_started(self) -> None:
         with self._lock:
-            if self._proc is None or self._proc.poll() is not None:
+            if not self._alive():
                 self._start()
 
     def request(self, message: dict) -> tuple[dict, bytes]:
         raw = json.dumps(message).encode()
         with self._lock:
             for attempt in range(2):
-                if self._proc is None or self._proc.poll() is not None:
+                if not self._alive():
                     self._start()
                 assert self._proc is not None and self._proc.stdin is not None
                 try:
@@ -84,14 +99,17 @@ class _Worker:
 
     def close(self) -> None:
         with self._lock:
-            if self._proc is not None and self._proc.poll() is None:
+            if self._alive():
+                assert self._proc is not None
                 assert self._proc.stdin is not None
                 self._proc.stdin.close()
                 try:
                     self._proc.wait(timeout=5)
                 except subprocess.TimeoutExpired:
                     self._proc.kill()
-            self._proc = None
+            if self._stderr is not None and self._owner_pid == os.getpid():
+                self._stderr.close()
+            self._proc, self._stderr = None, None
 
 
 def espeak_variants() -> tuple[str, ...]:

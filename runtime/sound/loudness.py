@@ -18,7 +18,7 @@ import imageio_ffmpeg
 import numpy as np
 import pyloudnorm
 from scipy import signal
-from scipy.ndimage import minimum_filter1d, uniform_filter1d
+from scipy.ndimage import maximum_filter1d, minimum_filter1d, uniform_filter1d
 
 from .dsp import SAMPLE_RATE, as_frames, db_to_gain, gain_to_db, seconds_to_samples
 from .errors import SoundError
@@ -40,6 +40,7 @@ LIMITER_MARGIN_DB = 0.1
 MAX_EXTRA_GAIN_DB = 20.0
 _CHUNK = 1 << 21
 _PAD = 64
+_MERGE_GAP = 19_200
 
 
 def target_for_profile(profile: str) -> float:
@@ -97,10 +98,9 @@ def true_peak_envelope(samples: np.ndarray) -> np.ndarray:
     env = np.zeros(n, dtype=np.float32)
     if n == 0:
         return env
-    columns = [np.ascontiguousarray(frames[:, c]) for c in range(channels)]
     jobs = [(c, start, min(n, start + _CHUNK)) for start in range(0, n, _CHUNK) for c in range(channels)]
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        results = pool.map(lambda job: (job, _phase_peaks(columns[job[0]], job[1], job[2])), jobs)
+        results = pool.map(lambda job: (job, _phase_peaks(frames[:, job[0]], job[1], job[2])), jobs)
         for (_, start, stop), peaks in results:
             np.maximum(env[start:stop], peaks, out=env[start:stop])
     return env
@@ -154,25 +154,53 @@ def limiter_gain(required: np.ndarray, settings: LimiterSettings = LimiterSettin
 
 def _apply_limiter(
     frames: np.ndarray, envelope: np.ndarray, gain: float, ceiling_dbtp: float, settings: LimiterSettings
-) -> np.ndarray:
-    """Gain then limit, using the envelope of the un-gained signal scaled by the gain (the
-    envelope is linear in gain, so no new oversampling pass is needed)."""
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Gain then limit; returns the result and its gain curve (None where a plain gain sufficed).
+
+    Uses the envelope of the un-gained signal scaled by the gain: the envelope is linear in
+    gain, so no new oversampling pass is needed.
+    """
     ceiling = np.float32(db_to_gain(ceiling_dbtp))
     if float(envelope.max(initial=0.0)) * gain <= ceiling:
-        return (frames * np.float32(gain)).astype(np.float32)
-    scaled = envelope * np.float32(gain)
-    required = np.minimum(np.float32(1.0), ceiling / np.maximum(scaled, np.float32(1e-30)))
-    curve = limiter_gain(required, settings) * np.float32(gain)
-    return (frames * curve[:, None]).astype(np.float32)
+        return frames * np.float32(gain), None
+    # In place where possible: for an hour-long programme each temporary is most of a gigabyte.
+    required = envelope * np.float32(gain)
+    np.maximum(required, np.float32(1e-30), out=required)
+    np.divide(ceiling, required, out=required)
+    np.minimum(required, np.float32(1.0), out=required)
+    curve = limiter_gain(required, settings)
+    del required
+    curve *= np.float32(gain)
+    return frames * curve[:, None], curve
 
 
-def _true_peak_after(out: np.ndarray, envelope: np.ndarray, gain: float, ceiling_dbtp: float) -> float:
-    """True peak of a result: exact from the input envelope when the limiter did not engage
-    (a plain gain scales true peak linearly), measured again when it did."""
-    peak = float(envelope.max(initial=0.0)) * gain
-    if peak <= db_to_gain(ceiling_dbtp):
+def _true_peak_after(out: np.ndarray, envelope: np.ndarray, gain: float, curve: np.ndarray | None) -> float:
+    """True peak of a gained and limited result, oversampling only where the limiter acted.
+
+    Where the gain curve is flat at ``gain`` across the interpolation filter's reach, the
+    output is the input times a constant, so its true peak is exactly ``gain`` times the input
+    envelope. Only the stretches the limiter touched (plus the filter's reach) are measured again.
+    """
+    if curve is None:
+        peak = float(envelope.max(initial=0.0)) * gain
         return gain_to_db(peak) if peak > 0 else float("-inf")
-    return true_peak_dbtp(out)
+    touched = maximum_filter1d((curve < np.float32(gain) * np.float32(1 - 1e-6)).view(np.uint8), 2 * _PAD + 1) > 0
+    untouched = envelope[~touched]
+    peak = float(untouched.max()) * gain if untouched.size else 0.0
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], touched.view(np.uint8), [0]))))
+    runs = edges.reshape(-1, 2)
+    # Merge runs less than a gating block apart: fewer, larger oversampling calls.
+    merged: list[list[int]] = []
+    for a, b in runs:
+        if merged and a - merged[-1][1] < _MERGE_GAP:
+            merged[-1][1] = int(b)
+        else:
+            merged.append([int(a), int(b)])
+    frames = as_frames(out)
+    for a, b in merged:
+        for c in range(frames.shape[1]):
+            peak = max(peak, float(_phase_peaks(frames[:, c], a, b).max()))
+    return gain_to_db(peak) if peak > 0 else float("-inf")
 
 
 def limit_true_peak(
@@ -197,22 +225,26 @@ class NormalisedAudio:
 def _loudness_search(
     frames: np.ndarray, envelope: np.ndarray, gain_db: float, target_lufs: float, ceiling_dbtp: float,
     sample_rate: int, max_iterations: int, settings: LimiterSettings,
-) -> tuple[np.ndarray, float, float | None, int]:
+) -> tuple[np.ndarray, np.ndarray | None, float, float | None, int]:
     """Secant search for the gain whose limited result measures ``target_lufs``."""
     history: list[tuple[float, float]] = []
     ceiling_gain_db = gain_db + MAX_EXTRA_GAIN_DB
-    out, lufs = frames, None
+    best: tuple[np.ndarray, np.ndarray | None, float, float | None] | None = None
     for iteration in range(1, max_iterations + 1):
-        out = _apply_limiter(frames, envelope, db_to_gain(gain_db), ceiling_dbtp, settings)
+        best = None  # let the previous attempt go before the next is built
+        out, curve = _apply_limiter(frames, envelope, db_to_gain(gain_db), ceiling_dbtp, settings)
         lufs = integrated_loudness(out, sample_rate)
+        best = (out, curve, gain_db, lufs)
         if lufs is None or abs(lufs - target_lufs) <= LOUDNESS_TOLERANCE_LU:
-            return out, gain_db, lufs, iteration
+            return (*best, iteration)
         slope = 1.0
         if history and abs(lufs - history[-1][1]) > 1e-3:
             slope = float(np.clip((gain_db - history[-1][0]) / (lufs - history[-1][1]), 1.0, 10.0))
         history.append((gain_db, lufs))
         gain_db = min(ceiling_gain_db, gain_db + (target_lufs - lufs) * slope)
-    return out, gain_db, lufs, max_iterations
+        del out, curve
+    assert best is not None
+    return (*best, max_iterations)
 
 
 def normalise_loudness(
@@ -239,14 +271,14 @@ def normalise_loudness(
     peak = float("-inf")
     for _ in range(4):
         if input_lufs is None or target_lufs is None:
-            out = _apply_limiter(frames, envelope, db_to_gain(gain_db), ceiling_dbtp - margin_db, settings)
+            out, curve = _apply_limiter(frames, envelope, db_to_gain(gain_db), ceiling_dbtp - margin_db, settings)
             output_lufs, iterations = integrated_loudness(out, sample_rate), 0
         else:
-            out, gain_db, output_lufs, iterations = _loudness_search(
+            out, curve, gain_db, output_lufs, iterations = _loudness_search(
                 frames, envelope, gain_db, target_lufs, ceiling_dbtp - margin_db, sample_rate, max_iterations,
                 settings,
             )
-        peak = _true_peak_after(out, envelope, db_to_gain(gain_db), ceiling_dbtp - margin_db)
+        peak = _true_peak_after(out, envelope, db_to_gain(gain_db), curve)
         if peak <= ceiling_dbtp - 0.01:
             result = out[:, 0] if x.ndim == 1 else out
             return NormalisedAudio(result, input_lufs, output_lufs, gain_db, peak, iterations)

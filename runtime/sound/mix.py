@@ -12,7 +12,7 @@ line is placed), not from detecting speech in the signal, so the result is exact
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -182,7 +182,7 @@ def spans_from_tracks(tracks: Iterable[Track], bus: str = "dialogue") -> list[tu
 
 
 def mix_tracks(
-    tracks: Sequence[Track],
+    tracks: Iterable[Track],
     duration_s: float,
     *,
     layout: str = "stereo",
@@ -193,7 +193,9 @@ def mix_tracks(
     """Sum tracks into a programme of ``duration_s`` (tracks are cut to it).
 
     ``dialogue_spans`` are the times to duck music and ambience under; pass
-    ``spans_from_tracks(tracks)`` to duck under every dialogue track.
+    ``spans_from_tracks(tracks)`` to duck under every dialogue track. ``tracks`` may be a
+    generator (see :func:`iter_bed_tracks`): each is read once, so a long programme need not
+    hold every rendered bed in memory at the same time.
     """
     if layout not in LAYOUTS:
         raise SoundError(f"unknown layout {layout!r}; use 'stereo' or '5.1'")
@@ -280,6 +282,13 @@ class BedCue:
 
 
 def bed_tracks(cues: Sequence[BedCue], crossfade_s: float = 2.0, edge_fade_s: float = 1.0) -> list[Track]:
+    """Tracks for scene beds: the list form of :func:`iter_bed_tracks`."""
+    return list(iter_bed_tracks(cues, crossfade_s, edge_fade_s))
+
+
+def iter_bed_tracks(
+    cues: Sequence[BedCue], crossfade_s: float = 2.0, edge_fade_s: float = 1.0
+) -> Iterator[Track]:
     """Tracks for scene beds, crossfading across scene boundaries where beds on a bus meet.
 
     Where two cues on a bus touch, each extends by half the crossfade past the boundary. A bed
@@ -294,7 +303,6 @@ def bed_tracks(cues: Sequence[BedCue], crossfade_s: float = 2.0, edge_fade_s: fl
             raise SoundError("a bed cue needs exactly one of a generator name or a file path")
         if cue.bus not in BUSES:
             raise SoundError(f"unknown bus {cue.bus!r}; buses are {', '.join(BUSES)}")
-    tracks: list[Track] = []
     for bus in BUSES:
         on_bus = sorted((c for c in cues if c.bus == bus), key=lambda c: c.start_s)
         for i, cue in enumerate(on_bus):
@@ -308,9 +316,8 @@ def bed_tracks(cues: Sequence[BedCue], crossfade_s: float = 2.0, edge_fade_s: fl
                 samples = render_bed(cue.name, end - start, cue.seed, offset_s=start)
             else:
                 samples = file_bed(cue.path, end - start, offset_s=start)
-            tracks.append(Track(
+            yield Track(
                 bus, samples, start_s=start, gain_db=cue.gain_db, fade_in_s=fade_in, fade_out_s=fade_out,
                 fade_in_shape="linear" if prev and prev.source() == cue.source() else "equal_power",
                 fade_out_shape="linear" if nxt and nxt.source() == cue.source() else "equal_power",
-            ))
-    return tracks
+            )

@@ -6,7 +6,7 @@ Mix: a synthetic programme (a scene a minute with an ambience and a music bed cr
 each boundary, a spoken line every 6 s ducking the beds, an effect every 15 s) is mixed to
 stereo stems and mastered to -14 LUFS / -1 dBTP; the realtime factor is programme seconds per
 wall-clock second. Bed loops are generated first and reported separately (they are cached).
-Run: python tests/benchmarks/bench_sound.py [--skip-hour]
+Run: python tests/benchmarks/bench_sound.py [--skip-hour] [--long-minutes N]
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ import argparse
 import resource
 import sys
 import time
+from collections.abc import Iterator
+from itertools import chain
 
 import numpy as np
 from filmc.runtime.sound import (
@@ -23,8 +25,8 @@ from filmc.runtime.sound import (
     VoiceParams,
     bed_gain_db,
     bed_loop,
-    bed_tracks,
     dialogue_track,
+    iter_bed_tracks,
     master,
     mix_tracks,
     parse_delivery,
@@ -92,14 +94,14 @@ def bench_piper() -> tuple[float, float] | None:
     return produced / (time.process_time() - cpu0), produced / (time.perf_counter() - wall0)
 
 
-def programme(minutes: int, speech: list) -> tuple[list[Track], list[tuple[float, float]], float]:
+def programme(minutes: int, speech: list) -> tuple[Iterator[Track], int, list[tuple[float, float]], float]:
+    """Tracks (beds rendered lazily, as the mixer reads them), their count, dialogue spans, length."""
     duration = minutes * 60.0
     cues = []
     for scene in range(minutes):
         start, end = scene * 60.0, (scene + 1) * 60.0
         cues.append(BedCue("ambience", start, end, bed_gain_db(-30), name=AMBIENCE[scene % len(AMBIENCE)]))
         cues.append(BedCue("music", start, end, bed_gain_db(-24), name=MUSIC[scene % len(MUSIC)]))
-    tracks = bed_tracks(cues)
     lines = []
     t, k = 1.0, 0
     while t < duration - 6.0:
@@ -109,21 +111,21 @@ def programme(minutes: int, speech: list) -> tuple[list[Track], list[tuple[float
     effects = [Track("sfx", render_sfx(name), start_s=s, pan=0.3)
                for s, name in zip(np.arange(7.0, duration - 8.0, 15.0), ["door_slam", "glass_break", "footsteps",
                                                                          "click", "impact"] * 10_000, strict=False)]
-    tracks = tracks + lines + effects
-    return tracks, spans_from_tracks(lines), duration
+    count = len(cues) + len(lines) + len(effects)
+    return chain(iter_bed_tracks(cues), lines, effects), count, spans_from_tracks(lines), duration
 
 
 def bench_mix(minutes: int, speech: list) -> None:
     wall0 = time.perf_counter()
-    tracks, spans, duration = programme(minutes, speech)
+    tracks, count, spans, duration = programme(minutes, speech)
     built = time.perf_counter() - wall0
     t0 = time.perf_counter()
-    mixed = mix_tracks(tracks, duration, dialogue_spans=spans)
+    mixed = mix_tracks(tracks, duration, dialogue_spans=spans)  # renders the beds as it goes
     t1 = time.perf_counter()
     mastered = master(mixed, -14.0, in_place=True)
     t2 = time.perf_counter()
     total = (t2 - t0) + built
-    print(f"{minutes:3d} min programme: {len(tracks)} tracks; build {built:6.1f} s, mix {t1 - t0:6.1f} s, "
+    print(f"{minutes:3d} min programme: {count} tracks; build {built:6.1f} s, mix {t1 - t0:6.1f} s, "
           f"loudness {t2 - t1:6.1f} s -> {duration / total:6.1f}x real time "
           f"(mix+loudness only {duration / (t2 - t0):6.1f}x); "
           f"out {mastered.loudness_lufs:.2f} LUFS, {mastered.true_peak_dbtp:.2f} dBTP")
@@ -132,6 +134,7 @@ def bench_mix(minutes: int, speech: list) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skip-hour", action="store_true", help="only the 2-minute programme")
+    parser.add_argument("--long-minutes", type=int, default=60, help="length of the long programme")
     args = parser.parse_args()
 
     per_cpu, per_wall = bench_espeak()
@@ -150,7 +153,7 @@ def main() -> None:
               for i, line in enumerate(LINES)]
     bench_mix(2, speech)
     if not args.skip_hour:
-        bench_mix(60, speech)
+        bench_mix(args.long_minutes, speech)
     peak_gib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
     print(f"peak memory {peak_gib:.1f} GiB")
     sys.stdout.flush()

@@ -143,3 +143,16 @@ def test_true_peak_meter_agrees_with_ffmpeg(case: int, tmp_path) -> None:
     signal = ebu_signal(case)
     meter = measure_ebur128(write_wav(tmp_path / f"tp_{case}.wav", signal, bits=32))
     assert true_peak_dbtp(signal) == pytest.approx(meter.true_peak_dbtp, abs=0.2)
+
+
+def test_true_peak_after_limiting_matches_a_full_measurement() -> None:
+    """The normaliser re-measures only where the limiter acted; that must equal measuring all."""
+    from filmc.runtime.sound.loudness import _apply_limiter, _true_peak_after, true_peak_envelope
+
+    speech = _hot_speech()
+    envelope = true_peak_envelope(speech)
+    for gain_db in (12.0, 20.0):
+        gain = 10 ** (gain_db / 20)
+        out, curve = _apply_limiter(speech, envelope, gain, -1.1, LimiterSettings())
+        assert curve is not None
+        assert _true_peak_after(out, envelope, gain, curve) == pytest.approx(true_peak_dbtp(out), abs=1e-6)
