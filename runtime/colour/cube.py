@@ -96,92 +96,134 @@ def _is_number(word: str) -> bool:
     return True
 
 
-def parse_cube(text: str, path: str | Path = "<string>") -> Cube:
-    """Parse `.cube` text strictly; raises LutError(path, line, message)."""
+@dataclass
+class _Header:
     title: str | None = None
-    comments: list[str] = []
+    comments: list[str] = field(default_factory=list)
     size_1d: int | None = None
     size_3d: int | None = None
     domain_min: tuple[float, float, float] | None = None
     domain_max: tuple[float, float, float] | None = None
-    seen: dict[str, int] = {}
-    rows: list[tuple[float, float, float]] = []
-    lines = text.splitlines()
-    if text.startswith("\ufeff"):
-        lines[0] = lines[0][1:]
-    expected = 0
+    seen: dict[str, int] = field(default_factory=dict)
+
+
+def _keyword(header: _Header, path: str | Path, lineno: int, word: str, rest: str) -> None:
+    if word not in _KEYWORDS:
+        if word.startswith("LUT_") and word.endswith("_INPUT_RANGE"):
+            raise LutError(path, lineno, f"{word} is a Resolve extension; use DOMAIN_MIN/DOMAIN_MAX")
+        raise LutError(path, lineno, f"unknown keyword {word!r}")
+    if word in header.seen:
+        raise LutError(path, lineno, f"{word} given twice (first on line {header.seen[word]})")
+    header.seen[word] = lineno
+    rest = rest.strip()
+    if word == "TITLE":
+        if len(rest) < 2 or not (rest.startswith('"') and rest.endswith('"')) or '"' in rest[1:-1]:
+            raise LutError(path, lineno, 'TITLE must be followed by text in double quotes: TITLE "name"')
+        header.title = rest[1:-1]
+    elif word in ("LUT_1D_SIZE", "LUT_3D_SIZE"):
+        limit = MAX_3D_SIZE if word == "LUT_3D_SIZE" else MAX_1D_SIZE
+        if not rest.isdigit():
+            raise LutError(path, lineno, f"{word} must be a whole number, found {rest!r}")
+        n = int(rest)
+        if not 2 <= n <= limit:
+            raise LutError(path, lineno, f"{word} {n} is out of range (2-{limit})")
+        if word == "LUT_3D_SIZE":
+            header.size_3d = n
+        else:
+            header.size_1d = n
+    elif word == "DOMAIN_MIN":
+        header.domain_min = _parse_floats(path, lineno, rest.split(), word)
+    else:
+        header.domain_max = _parse_floats(path, lineno, rest.split(), word)
+
+
+def _split(line: str) -> tuple[str, str]:
+    word, *tail = line.split(None, 1)
+    return word, tail[0] if tail else ""
+
+
+def _is_keyword(word: str) -> bool:
+    return (word[0].isalpha() or word[0] == "_") and not _is_number(word)
+
+
+def parse_cube(text: str, path: str | Path = "<string>") -> Cube:
+    """Parse `.cube` text strictly; raises LutError(path, line, message).
+
+    The header is read line by line; a well-formed table is then read in
+    bulk, and anything unusual in it goes through the line-by-line check,
+    which names the offending line.
+    """
+    lines = text.removeprefix("\ufeff").splitlines()
+    header = _Header()
+    start = len(lines)
     for lineno, raw in enumerate(lines, start=1):
         line = raw.strip()
         if not line:
             continue
         if line.startswith("#"):
-            if not rows:
-                comments.append(line[1:].strip())
+            header.comments.append(line[1:].strip())
             continue
-        word, *tail = line.split(None, 1)
-        rest = tail[0] if tail else ""
-        if (word[0].isalpha() or word[0] == "_") and not _is_number(word):
-            if word not in _KEYWORDS:
-                if word.startswith("LUT_") and word.endswith("_INPUT_RANGE"):
-                    raise LutError(path, lineno, f"{word} is a Resolve extension; use DOMAIN_MIN/DOMAIN_MAX")
-                raise LutError(path, lineno, f"unknown keyword {word!r}")
-            if rows:
-                raise LutError(path, lineno, f"keyword {word} after the table data started")
-            if word in seen:
-                raise LutError(path, lineno, f"{word} given twice (first on line {seen[word]})")
-            seen[word] = lineno
-            rest = rest.strip()
-            if word == "TITLE":
-                if len(rest) < 2 or not (rest.startswith('"') and rest.endswith('"')) or '"' in rest[1:-1]:
-                    raise LutError(
-                        path, lineno, 'TITLE must be followed by text in double quotes: TITLE "name"'
-                    )
-                title = rest[1:-1]
-            elif word in ("LUT_1D_SIZE", "LUT_3D_SIZE"):
-                limit, low = (MAX_3D_SIZE, 2) if word == "LUT_3D_SIZE" else (MAX_1D_SIZE, 2)
-                if not rest.isdigit():
-                    raise LutError(path, lineno, f"{word} must be a whole number, found {rest!r}")
-                n = int(rest)
-                if not low <= n <= limit:
-                    raise LutError(path, lineno, f"{word} {n} is out of range ({low}-{limit})")
-                if word == "LUT_3D_SIZE":
-                    size_3d = n
-                else:
-                    size_1d = n
-            else:
-                values = _parse_floats(path, lineno, rest.split(), word)
-                if word == "DOMAIN_MIN":
-                    domain_min = values
-                else:
-                    domain_max = values
-            continue
-        if not rows:
-            if size_1d is None and size_3d is None:
-                raise LutError(path, lineno, "table data before LUT_3D_SIZE or LUT_1D_SIZE")
-            if size_1d is not None and size_3d is not None:
-                raise LutError(path, lineno, "both LUT_1D_SIZE and LUT_3D_SIZE: a .cube file holds one table")
-            expected = size_3d**3 if size_3d is not None else size_1d  # type: ignore[operator]
-        if len(rows) >= expected:
-            raise LutError(path, lineno, f"more table rows than the {expected} the LUT size calls for")
-        words = line.split()
-        if "#" in line:
-            raise LutError(path, lineno, "comments must be on their own line")
-        rows.append(_parse_floats(path, lineno, words, "a table row"))
-    if not rows:
-        if size_1d is None and size_3d is None:
+        word, rest = _split(line)
+        if not _is_keyword(word):
+            start = lineno - 1
+            break
+        _keyword(header, path, lineno, word, rest)
+    if start == len(lines):
+        if header.size_1d is None and header.size_3d is None:
             raise LutError(path, None, "no LUT_3D_SIZE or LUT_1D_SIZE: not a .cube LUT")
         raise LutError(path, len(lines) or None, "no table data")
+    if header.size_1d is None and header.size_3d is None:
+        raise LutError(path, start + 1, "table data before LUT_3D_SIZE or LUT_1D_SIZE")
+    if header.size_1d is not None and header.size_3d is not None:
+        raise LutError(path, start + 1, "both LUT_1D_SIZE and LUT_3D_SIZE: a .cube file holds one table")
+    expected = header.size_3d**3 if header.size_3d is not None else header.size_1d
+    assert expected is not None
+    data = _table_bulk(lines[start:], expected)
+    if data is None:
+        data = _table_lines(lines, start, expected, path)
+    dmin = header.domain_min or (0.0, 0.0, 0.0)
+    dmax = header.domain_max or (1.0, 1.0, 1.0)
+    if any(lo >= hi for lo, hi in zip(dmin, dmax, strict=True)):
+        line = header.seen.get("DOMAIN_MAX", header.seen.get("DOMAIN_MIN"))
+        raise LutError(path, line, f"DOMAIN_MIN {dmin} must be below DOMAIN_MAX {dmax} in every channel")
+    n = header.size_3d
+    # File order: red varies fastest.
+    table = data if n is None else data.reshape(n, n, n, 3).transpose(2, 1, 0, 3)
+    return Cube(np.ascontiguousarray(table), dmin, dmax, header.title, tuple(header.comments))
+
+
+def _table_bulk(body: list[str], expected: int) -> np.ndarray | None:
+    """The table when it is exactly `expected` rows of 3 finite numbers (comments and blanks aside)."""
+    rows = [ln for ln in body if ln.strip() and not ln.lstrip().startswith("#")]
+    if len(rows) != expected or any(len(r.split()) != 3 for r in rows):
+        return None
+    try:
+        data = np.array(" ".join(rows).split(), dtype=np.float64).reshape(-1, 3)
+    except ValueError:
+        return None
+    return data if np.all(np.isfinite(data)) else None
+
+
+def _table_lines(lines: list[str], start: int, expected: int, path: str | Path) -> np.ndarray:
+    """The table, line by line, raising LutError at the first line that breaks the spec."""
+    rows: list[tuple[float, float, float]] = []
+    for lineno in range(start + 1, len(lines) + 1):
+        line = lines[lineno - 1].strip()
+        if not line or line.startswith("#"):
+            continue
+        word, _ = _split(line)
+        if _is_keyword(word):
+            if word in _KEYWORDS:
+                raise LutError(path, lineno, f"keyword {word} after the table data started")
+            raise LutError(path, lineno, f"unknown keyword {word!r}")
+        if len(rows) >= expected:
+            raise LutError(path, lineno, f"more table rows than the {expected} the LUT size calls for")
+        if "#" in line:
+            raise LutError(path, lineno, "comments must be on their own line")
+        rows.append(_parse_floats(path, lineno, line.split(), "a table row"))
     if len(rows) != expected:
         raise LutError(path, len(lines), f"table has {len(rows)} rows, the LUT size calls for {expected}")
-    dmin = domain_min or (0.0, 0.0, 0.0)
-    dmax = domain_max or (1.0, 1.0, 1.0)
-    if any(lo >= hi for lo, hi in zip(dmin, dmax, strict=True)):
-        line = seen.get("DOMAIN_MAX", seen.get("DOMAIN_MIN"))
-        raise LutError(path, line, f"DOMAIN_MIN {dmin} must be below DOMAIN_MAX {dmax} in every channel")
-    data = np.asarray(rows, dtype=np.float64)
-    # File order: red varies fastest.
-    table = data if size_3d is None else data.reshape(size_3d, size_3d, size_3d, 3).transpose(2, 1, 0, 3)
-    return Cube(np.ascontiguousarray(table), dmin, dmax, title, tuple(comments))
+    return np.asarray(rows, dtype=np.float64)
 
 
 def read_cube(path: str | os.PathLike[str]) -> Cube:

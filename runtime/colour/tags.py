@@ -156,4 +156,4 @@ def content_light_levels(frames_pq: np.ndarray) -> tuple[int, int]:
     if frames.ndim == 3:
         frames = frames[None]
     light = pq_to_nits(frames.max(axis=-1))
-    return int(np.ceil(light.max())), int(np.ceil(light.mean(axis=(1, 2)).max()))
+    return int(round(float(light.max()))), int(round(float(light.mean(axis=(1, 2)).max())))

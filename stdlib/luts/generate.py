@@ -130,6 +130,20 @@ def s_curve(c: float, reach: float, pivot: float = GREY) -> Op:
     return lambda x: pivot + reach * np.tanh(c * (x - pivot) / reach)
 
 
+def log_saturation(s: float) -> Op:
+    """Saturation in log: y = m + s (x - m), m the luminance-weighted mean of the ACEScct channels.
+
+    Used to add colour: unlike linear saturation above 1, it rarely pushes a
+    channel below zero light, so the look stays smooth near the gamut edge.
+    """
+
+    def op(x: np.ndarray) -> np.ndarray:
+        m = (x @ LUMA)[..., None]
+        return m + s * (x - m)
+
+    return op
+
+
 def channel_contrast(cr: float, cg: float, cb: float, offsets: tuple[float, float, float] = (0, 0, 0)) -> Op:
     """Per-channel slope around grey and per-channel offset in log (dye-layer crossover)."""
     c = np.array([cr, cg, cb])
@@ -163,11 +177,11 @@ LOOKS: dict[str, tuple[str, list[Op]]] = {
     ),
     "teal_orange": (
         "Teal shadows and orange highlights, slightly richer colour and contrast.",
-        [split_tone((0.80, 1.02, 1.20), (1.18, 1.00, 0.80)), saturation(1.12), s_curve(1.12, 0.6)],
+        [split_tone((0.80, 1.02, 1.20), (1.18, 1.00, 0.80)), log_saturation(1.12), s_curve(1.12, 0.6)],
     ),
     "day_for_night": (
         "Day for night: two stops down, blue moonlit cast, half saturation, highlights held down.",
-        [exposure(-2.0), gains(0.75, 0.92, 1.30), saturation(0.5), contrast(1.1), shoulder(0.45, 0.08)],
+        [exposure(-2.0), gains(0.75, 0.92, 1.30), saturation(0.5), contrast(1.1), shoulder(0.45, 0.15)],
     ),
     "sepia": (
         "Sepia-toned black and white with slightly lifted blacks.",
@@ -175,11 +189,11 @@ LOOKS: dict[str, tuple[str, list[Op]]] = {
     ),
     "cross_process": (
         "Cross-processed slide film: contrasty yellow-green highlights, blue-lifted shadows, strong colour.",
-        [channel_contrast(1.25, 1.18, 0.80, (0.01, 0.015, -0.01)), saturation(1.25)],
+        [channel_contrast(1.25, 1.18, 0.80, (0.01, 0.015, -0.01)), log_saturation(1.2)],
     ),
     "high_key": (
         "High key: bright, low contrast, lifted shadows, slightly pastel colour.",
-        [exposure(0.8), flare(0.03), contrast(0.85), saturation(0.9), shoulder(0.55, 0.1)],
+        [exposure(0.8), flare(0.03), contrast(0.85), saturation(0.9), shoulder(0.55, 0.15)],
     ),
     "low_key": (
         "Low key: darker, contrasty, deep blacks.",
@@ -195,7 +209,7 @@ LOOKS: dict[str, tuple[str, list[Op]]] = {
             s_curve(1.4, 0.42),
             channel_contrast(1.0, 1.02, 1.05),
             split_tone((0.95, 1.0, 1.07), (1.06, 1.0, 0.92)),
-            saturation(1.1),
+            log_saturation(1.1),
         ],
     ),
     "documentary": (
@@ -203,8 +217,8 @@ LOOKS: dict[str, tuple[str, list[Op]]] = {
         [saturation(0.75), contrast(0.95), white_balance(5)],
     ),
     "vivid": (
-        "Vivid commercial look: saturated (135%), punchy contrast.",
-        [saturation(1.35), s_curve(1.15, 0.6)],
+        "Vivid commercial look: saturated (130%, in log), punchy contrast.",
+        [log_saturation(1.3), s_curve(1.15, 0.6)],
     ),
     "scifi_cyan": (
         "Sci-fi cyan: cool cyan cast, cyan highlights, contrast up, colour slightly muted.",
@@ -224,7 +238,7 @@ LOOKS: dict[str, tuple[str, list[Op]]] = {
         [
             white_balance(45, 8),
             split_tone((1.0, 1.0, 1.0), (1.08, 1.0, 0.88)),
-            saturation(1.15),
+            log_saturation(1.15),
             contrast(1.05),
         ],
     ),
@@ -236,7 +250,7 @@ LOOKS: dict[str, tuple[str, list[Op]]] = {
         "Faded vintage print: lifted blacks, soft highlights, yellowed, greenish shadows, low saturation.",
         [
             flare(0.08),
-            shoulder(0.5, 0.1),
+            shoulder(0.5, 0.15),
             gains(1.05, 1.02, 0.86),
             split_tone((0.97, 1.04, 0.99), (1.0, 1.0, 1.0)),
             saturation(0.7),
@@ -246,7 +260,7 @@ LOOKS: dict[str, tuple[str, list[Op]]] = {
 }
 
 
-NEGATIVE_FLOOR = 0.004
+NEGATIVE_FLOOR = 0.01
 """Scene-linear light a look may push below zero (outside AP1) is rolled off towards -NEGATIVE_FLOOR."""
 
 
