@@ -340,29 +340,21 @@ def apply_cube_numpy(image: np.ndarray, cube: Cube) -> np.ndarray:
             out[:, c] = t[base[:, c]] * (1 - frac[:, c]) + t[base[:, c] + 1] * frac[:, c]
         return out.reshape(img.shape)
     lut = table.reshape(-1, 3)
-    r0, g0, b0 = base[:, 0], base[:, 1], base[:, 2]
-    fr, fg, fb = frac[:, 0:1], frac[:, 1:2], frac[:, 2:3]
-    idx000 = (r0 * n + g0) * n + b0
-    s_r, s_g, s_b = n * n, n, 1
-    c000 = lut[idx000]
-    c111 = lut[idx000 + s_r + s_g + s_b]
-    out = np.empty_like(flat)
-    # The six tetrahedra of the unit cube, picked by the order of the fractions.
-    cases = (
-        ((fr >= fg) & (fg >= fb), (s_r, s_r + s_g), (fr, fg, fb)),
-        ((fr >= fb) & (fb > fg), (s_r, s_r + s_b), (fr, fb, fg)),
-        ((fb > fr) & (fr >= fg), (s_b, s_b + s_r), (fb, fr, fg)),
-        ((fg > fr) & (fr >= fb), (s_g, s_g + s_r), (fg, fr, fb)),
-        ((fg >= fb) & (fb > fr), (s_g, s_g + s_b), (fg, fb, fr)),
-        ((fb > fg) & (fg > fr), (s_b, s_b + s_g), (fb, fg, fr)),
+    corner = (base[:, 0] * n + base[:, 1]) * n + base[:, 2]
+    fr, fg, fb = frac[:, 0], frac[:, 1], frac[:, 2]
+    # Tetrahedral: walk from the cell's low corner towards the opposite one along the
+    # channels in order of decreasing fraction (f1 >= f2 >= f3), as ffmpeg does.
+    rg, gb, rb = fr >= fg, fg >= fb, fr >= fb
+    step_max = np.where(rg & rb, n * n, np.where(~rg & gb, n, 1))
+    step_min = np.where(rb & gb, 1, np.where(~rb & ~rg, n * n, n))
+    total = n * n + n + 1
+    f1 = np.maximum(np.maximum(fr, fg), fb)[:, None]
+    f3 = np.minimum(np.minimum(fr, fg), fb)[:, None]
+    f2 = (fr + fg + fb)[:, None] - f1 - f3
+    out = (
+        (1 - f1) * lut[corner]
+        + (f1 - f2) * lut[corner + step_max]
+        + (f2 - f3) * lut[corner + (total - step_min)]
+        + f3 * lut[corner + total]
     )
-    assigned = np.zeros(flat.shape[0], dtype=bool)
-    for mask, (step1, step2), (f1, f2, f3) in cases:
-        m = mask[:, 0] & ~assigned
-        if not m.any():
-            continue
-        assigned |= m
-        i = idx000[m]
-        a, b, c = f1[m], f2[m], f3[m]
-        out[m] = (1 - a) * c000[m] + (a - b) * lut[i + step1] + (b - c) * lut[i + step2] + c * c111[m]
     return out.reshape(img.shape)
