@@ -25,6 +25,11 @@ from PIL import Image, ImageDraw
 from .drawing import font, save_png, wrap
 from .tools import BITEXACT, ffmpeg, fps_fraction, objects_root, timebase
 
+ENCODER_THREADS = 2
+"""x264 and libvpx choose differently with more threads, so the thread count is fixed, not the
+machine's: the same film encodes to the same bytes on any machine (x265 and SVT-AV1 pick their
+own thread pools; runtime/profiles.py would have to pin those)."""
+
 _SRT_TIME = re.compile(r"(\d+):(\d\d):(\d\d)[,.](\d{3})\s*-->\s*(\d+):(\d\d):(\d\d)[,.](\d{3})")
 
 
@@ -115,7 +120,7 @@ def encode(params: dict[str, Any], outputs: list[str], picture: NodeOutputs, mix
     props = profile_props(params["settings"])
     stem = output_stem(outputs)
     try:
-        args = encode_args(stem, props, threads=threads)
+        args = encode_args(stem, props, threads=ENCODER_THREADS)
     except ProfileError as exc:
         raise NodeError(f"profile {params['profile']}: {exc}") from None
     width, height = params["resolution"]

@@ -108,6 +108,7 @@ def _layer_chain(path: str, pix_fmt: str, layer: dict[str, Any], lw: int, lh: in
     else:
         parts.append(f"crop=w={width}:h={height}:x={_quote(f'(in_w-{width})/2+{x}')}"
                      f":y={_quote(f'(in_h-{height})/2+{y}')}")
+    parts.append("setsar=1")  # scaling to rounded sizes skews the sample aspect; square it again
     return ",".join(parts)
 
 
@@ -123,11 +124,15 @@ def shot_chain(s: Shot, width: int, height: int, fps: str) -> list[str]:
     if s.fade_in:
         fades.append(f"fade=t=in:s=0:n={s.fade_in}:color={_colour(s.fade_colour)}")
     if s.fade_out:
-        fades.append(f"fade=t=out:s={s.frames - s.fade_out}:n={s.fade_out}:color={_colour(s.fade_colour)}")
+        # ffmpeg's fade reaches the colour n frames after its start: start one frame early so the
+        # shot's last frame is the colour, as its first frame is on a fade in.
+        start = max(0, s.frames - s.fade_out - 1)
+        fades.append(f"fade=t=out:s={start}:n={s.frames - 1 - start}:color={_colour(s.fade_colour)}")
     tail = "".join("," + f for f in fades)
     if src["kind"] == "clip":
         graded = f",{grade}" if grade else ""
-        return [f"movie={src['clip']},settb=expr={timebase(fps)},setpts=N,fps={fps},format=gbrp{graded}{tail}{out}"]
+        return [f"movie={src['clip']},settb=expr={timebase(fps)},setpts=N,fps={fps},format=gbrp,setsar=1{graded}"
+                f"{tail}{out}"]
     motion = Motion.from_json({k: v for k, v in src.items() if k in Motion.__dataclass_fields__})
     lw, lh = motion.layer_resolution
     still = motion.static
@@ -148,9 +153,10 @@ def shot_chain(s: Shot, width: int, height: int, fps: str) -> list[str]:
         x0, y0, x1, y1 = box
         lines.append(f"movie={layers['burnin']},format=rgba,crop=w={x1 - x0}:h={y1 - y0}:x={x0}:y={y0}[t{i}]")
         lines.append(f"{picture}{graded}[g{i}]")
-        lines.append(f"[g{i}][t{i}]overlay=x={x0}:y={y0}:format=gbrp:eof_action=repeat,format=gbrp{after}{out}")
+        lines.append(f"[g{i}][t{i}]overlay=x={x0}:y={y0}:format=gbrp:eof_action=repeat,format=gbrp,setsar=1"
+                     f"{after}{out}")
     else:
-        lines.append(f"{picture}{graded},format=gbrp{after}{out}")
+        lines.append(f"{picture}{graded},format=gbrp,setsar=1{after}{out}")
     return lines
 
 

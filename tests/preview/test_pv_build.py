@@ -1,0 +1,279 @@
+"""End-to-end preview builds: frame-exact pictures, transitions, A/V sync, determinism, incremental rebuilds."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections import Counter
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+import opentimelineio as otio
+import pytest
+from filmc.runtime.media_tools import ffmpeg_exe
+from pv_support import (
+    REPO,
+    TWO_SHOTS,
+    decoded_frames,
+    executed_since,
+    frame_hashes,
+    last_run,
+    query,
+    run_build,
+    timeline_frames,
+    write_film,
+)
+
+
+@pytest.mark.slow
+def test_short_example_matches_its_timeline(tmp_path: Path) -> None:
+    film = REPO / "examples" / "short" / "blackout.film"
+    built = run_build(film, tmp_path / "out", tmp_path / "cache", scale=0.125)
+    assert built.code == 0, built.stderr
+    frames, fps = timeline_frames(film)
+    movie = built.file("blackout.mp4")
+    with av.open(str(movie)) as c:
+        v = c.streams.video[0]
+        assert (v.codec_context.width, v.codec_context.height) == (160, 90)
+        assert v.average_rate == Fraction(fps)
+        duration = v.duration * v.time_base
+    assert len(decoded_frames(movie, "yuv420p")) == frames
+    assert duration == Fraction(frames) / Fraction(fps)
+    qc = json.loads(built.file("qc.json").read_text())
+    assert qc["errors"] == 0, qc
+    assert {p.name for p in built.out.iterdir()} >= {"blackout.mp4", "blackout.otio", "contact_sheet.png", "qc.json",
+                                                    "mix.wav", "stems", "blackout.srt", "blackout.vtt", "audio"}
+    timeline = otio.adapters.read_from_file(str(built.file("blackout.otio")))
+    video = timeline.video_tracks()[0]
+    assert video.duration().value == frames
+    urls = {clip.media_reference.target_url for clip in video.find_clips()}
+    assert urls == {movie.resolve().as_uri()}
+    dialogue = timeline.audio_tracks()[0]
+    assert all(Path(c.media_reference.target_url.removeprefix("file://")).is_file() for c in dialogue.find_clips())
+
+
+TRANSITIONS = """\
+film "Cuts" {
+  resolution 128x72
+  fps 23.976
+  loudness -14 LUFS
+  export web_mp4
+}
+
+location red "Red room" {
+  look "solid red"
+  plate "red.png"
+}
+
+location blue "Blue room" {
+  look "solid blue"
+  plate "blue.png"
+}
+
+location green "Green room" {
+  look "solid green"
+  plate "green.png"
+}
+
+scene one "One" at red, day {
+  fade_in 6f
+  shot a: wide 24f
+}
+
+scene two "Two" at blue, day {
+  dissolve 12f
+  shot b: wide 24f
+}
+
+scene three "Three" at green, day {
+  wipe left 6f
+  shot c: wide 24f
+}
+
+scene four "Four" at red, day {
+  dip_to_black 8f
+  shot d: wide 24f
+}
+
+scene five "Five" at blue, day {
+  match_cut
+  shot e: wide 24f
+  fade_out 6f
+}
+"""
+RED, BLUE, GREEN = np.array([220, 30, 30]), np.array([30, 30, 220]), np.array([30, 200, 30])
+
+
+def _centre(frame: np.ndarray) -> np.ndarray:
+    h, w = frame.shape[:2]
+    return frame[h // 2 - 2:h // 2 + 2, w // 2 - 2:w // 2 + 2].reshape(-1, 3).mean(axis=0)
+
+
+def test_transitions_are_frame_accurate(tmp_path: Path) -> None:
+    film = write_film(tmp_path / "film", "cuts.film", TRANSITIONS, solids=True)
+    built = run_build(film, tmp_path / "out", tmp_path / "cache")
+    assert built.code == 0, built.stderr
+    frames, fps = timeline_frames(film)
+    assert frames == 5 * 24 - (12 + 6 + 8)
+    movie = built.file("cuts.mp4")
+    with av.open(str(movie)) as c:
+        assert c.streams.video[0].average_rate == Fraction(24000, 1001)
+    pictures = [_centre(f) for f in decoded_frames(movie)]
+    assert len(pictures) == frames
+
+    def near(k: int, colour: np.ndarray, tol: float = 14) -> bool:
+        return bool(np.abs(pictures[k] - colour).max() <= tol)
+
+    assert pictures[0].max() <= 12  # the fade in starts from black
+    assert near(6, RED) and near(11, RED)
+    # Dissolve a->b over record frames 12..23: the middle frame is an even blend.
+    assert near(18, (RED + BLUE) / 2, tol=16)
+    assert near(24, BLUE) and near(29, BLUE)
+    # b runs 12..35, the wipe to c over 30..35; c runs 30..53, the dip to d over 46..53 is black midway.
+    row = decoded_frames(movie)[32][36].astype(int)  # mid-wipe: part of the row is green, part still blue
+    greenish = int((np.abs(row - GREEN).max(axis=1) <= 20).sum())
+    blueish = int((np.abs(row - BLUE).max(axis=1) <= 20).sum())
+    assert greenish > 20 and blueish > 20 and greenish + blueish >= 120, (greenish, blueish)
+    assert near(36, GREEN) and near(45, GREEN)
+    assert min(pictures[k].max() for k in range(46, 54)) <= 20 < pictures[45].min() + pictures[54].max()
+    assert near(54, RED) and near(69, RED)
+    # Match cut: a plain cut to e at 70, then the fade out over the last 6 frames (88..93).
+    assert near(69, RED) and near(70, BLUE) and near(frames - 7, BLUE)
+    assert pictures[-1].max() <= 30 < pictures[frames - 7].max()
+
+
+CLAP = """\
+film "Clap" {
+  resolution 128x72
+  fps 24
+  loudness -14 LUFS
+  export web_mp4
+}
+
+location dark "Dark" {
+  look "black"
+  plate "black.png"
+}
+
+location flash "Flash" {
+  look "white"
+  plate "white.png"
+}
+
+scene before "Before" at dark, night {
+  shot wide 30f
+}
+
+scene bang "Bang" at flash, night {
+  shot flash: wide 1f {
+    sfx std.click at 0s 0 dB
+  }
+}
+
+scene after "After" at dark, night {
+  shot wide 29f
+}
+"""
+
+
+def test_clap_flash_and_click_in_sync(tmp_path: Path) -> None:
+    film = write_film(tmp_path / "film", "clap.film", CLAP, solids=True)
+    built = run_build(film, tmp_path / "out", tmp_path / "cache")
+    assert built.code == 0, built.stderr
+    movie = built.file("clap.mp4")
+    with av.open(str(movie)) as c:
+        stamps = [(float(f.pts * f.time_base), f.to_ndarray(format="gray").mean()) for f in c.decode(video=0)]
+    flash = int(np.argmax([luma for _, luma in stamps]))
+    assert flash == 30 and stamps[flash][1] > 150 > max(stamps[flash - 1][1], stamps[flash + 1][1])
+    # Decode the audio as a player does (ffmpeg applies the AAC priming edit list).
+    raw = subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(movie), "-map", "0:a", "-ac", "1", "-f", "f32le", "-"],
+                         capture_output=True, check=True).stdout
+    samples = np.abs(np.frombuffer(raw, np.float32))
+    onset = int(np.argmax(samples > 0.5 * samples.max())) / 48000
+    assert abs(onset - stamps[flash][0]) <= 1 / 24, (onset, stamps[flash][0])
+
+
+MOTION = """\
+film "Moves" {
+  resolution 128x72
+  fps 24
+  loudness -14 LUFS
+  export web_mp4
+}
+
+character ada "Ada" {
+  look "young keeper, red knitted hat"
+  voice std.en_gb_female
+  wears "yellow oilskin coat"
+}
+
+location street "Street" {
+  look "city street, shopfronts"
+}
+
+scene moves "Moves" at street, night with ada {
+  shot wide 12f on ada { camera static }
+  shot wide 12f on ada { camera zoom_in }
+  shot wide 12f on ada { camera zoom_out fast }
+  shot wide 12f on ada { camera pan_left fast }
+  shot wide 12f on ada { camera tilt_up }
+  shot medium 12f on ada { camera push_in fast }
+  shot medium 12f on ada { camera pull_out }
+  shot full 12f on ada { camera truck_right fast }
+  shot full 12f on ada { camera crane_up }
+  shot medium 12f on ada { camera handheld fast }
+  shot medium 12f on ada { camera orbit }
+}
+"""
+
+
+def test_frames_are_identical_across_builds_and_cameras_move(tmp_path: Path) -> None:
+    film = write_film(tmp_path / "film", "moves.film", MOTION)
+    first = run_build(film, tmp_path / "out1", tmp_path / "cache1")
+    second = run_build(film, tmp_path / "out2", tmp_path / "cache2")
+    assert first.code == 0 and second.code == 0, first.stderr + second.stderr
+    a, b = frame_hashes(first.file("moves.mp4")), frame_hashes(second.file("moves.mp4"))
+    assert len(a) == 11 * 12 and a == b
+    frames = [f.astype(np.int16) for f in decoded_frames(first.file("moves.mp4"))]
+    still = np.abs(frames[11] - frames[1]).mean()
+    assert still <= 0.5  # static: nothing moves (lossy coding noise only)
+    for shot in range(1, 11):
+        start = shot * 12
+        assert np.abs(frames[start + 11] - frames[start]).mean() > 2, f"shot {shot + 1} does not move"
+
+
+def test_edit_reruns_exactly_that_shots_chain(tmp_path: Path) -> None:
+    film = write_film(tmp_path / "film", "two.film", TWO_SHOTS)
+    first = run_build(film, tmp_path / "out", tmp_path / "cache")
+    assert first.code == 0, first.stderr
+    before = last_run(first.cache)
+    film.write_text(TWO_SHOTS.replace("Ada looks up.", "Ada looks out to sea."), encoding="utf-8")
+    second = run_build(film, tmp_path / "out", tmp_path / "cache")
+    assert second.code == 0, second.stderr
+    ran = executed_since(second.cache, before)
+    assert Counter(op for op, _ in ran) == Counter(
+        {"compose": 1, "animate": 1, "grade": 1, "assemble": 1, "encode": 1, "qc": 1, "contact_sheet": 1})
+    assert {label for op, label in ran if op in ("compose", "animate", "grade")} == {"s01_002"}
+    third = run_build(film, tmp_path / "out", tmp_path / "cache")
+    assert third.code == 0 and executed_since(third.cache, last_run(second.cache)) == []
+
+
+def test_corrupt_object_is_detected_and_rebuilt(tmp_path: Path) -> None:
+    film = write_film(tmp_path / "film", "two.film", TWO_SHOTS)
+    first = run_build(film, tmp_path / "out", tmp_path / "cache")
+    assert first.code == 0, first.stderr
+    (node_id,) = [r[0] for r in query(first.cache, "SELECT id FROM nodes WHERE op = 'compose' AND label = 's01_002'")]
+    layer = first.cache / "objects" / node_id[:2] / node_id / "background.png"
+    original = layer.read_bytes()
+    damaged = bytearray(original)
+    damaged[len(damaged) // 2] ^= 0xFF  # same size: only the hash can tell
+    layer.write_bytes(bytes(damaged))
+    before = last_run(first.cache)
+    second = run_build(film, tmp_path / "out", tmp_path / "cache")
+    assert second.code == 0, second.stderr
+    corrupt = [e for e in second.events() if e["event"] == "node_corrupt"]
+    assert [e["node"]["id"] for e in corrupt] == [node_id]
+    assert executed_since(second.cache, before) == [("compose", "s01_002")]
+    assert layer.read_bytes() == original
