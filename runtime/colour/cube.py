@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import PyOpenColorIO as ocio
 
-from .spaces import apply_processor, cpu_processor
+from .spaces import apply_processor, config, cpu_processor
 
 MAX_3D_SIZE = 256
 MAX_1D_SIZE = 65536
@@ -295,11 +295,25 @@ def write_cube(path: str | os.PathLike[str], cube: Cube, decimals: int = 6) -> P
     return atomic_write_text(path, format_cube(cube, decimals))
 
 
+_OCIO_FILE_STAMPS: dict[str, tuple[int, int]] = {}
+
+
 def file_transform(path: str | os.PathLike[str]) -> ocio.FileTransform:
-    """An OCIO FileTransform for a validated `.cube` (tetrahedral for 3D, linear for 1D)."""
+    """An OCIO FileTransform for a validated `.cube` (tetrahedral for 3D, linear for 1D).
+
+    OCIO caches file contents by path for the life of the process; when a
+    file changed since OCIO last read it, its caches are cleared first.
+    """
     cube = read_cube(path)
+    resolved = str(Path(path).resolve())
+    st = Path(resolved).stat()
+    stamp = (st.st_size, st.st_mtime_ns)
+    if _OCIO_FILE_STAMPS.setdefault(resolved, stamp) != stamp:
+        ocio.ClearAllCaches()
+        config().clearProcessorCache()
+        _OCIO_FILE_STAMPS[resolved] = stamp
     interp = ocio.INTERP_TETRAHEDRAL if cube.is_3d else ocio.INTERP_LINEAR
-    return ocio.FileTransform(src=str(Path(path).resolve()), interpolation=interp)
+    return ocio.FileTransform(src=resolved, interpolation=interp)
 
 
 def apply_cube(image: np.ndarray, path: str | os.PathLike[str], strength: float = 1.0) -> np.ndarray:

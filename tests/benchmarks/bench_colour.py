@@ -129,7 +129,7 @@ def accuracy() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for grade, src, dst, rendering in ACCURACY_CASES:
             chain = build_chain(grade, src, dst, rendering=rendering)
-            look = Path(str(grade.lut)).stem if grade.lut else "no LUT"
+            look = str(grade.lut).removeprefix("std.") if grade.lut else "no LUT"
             name = f"{src}->{dst} {rendering}, {look}{' +ops' if grade.exposure else ''}"
             for size in (65, 97):
                 r = measure_bake(chain, bake_chain(chain, tmp, size=size))

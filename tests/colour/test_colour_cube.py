@@ -158,3 +158,12 @@ def test_a_fixed_file_is_reread(tmp_path):
         read_cube(path)
     path.write_text(GOOD_HEAD + ROWS + "# trailing comment\n", encoding="utf-8")
     assert read_cube(path).size == 2
+
+
+def test_an_edited_lut_is_applied_as_edited(tmp_path, rng):
+    path = tmp_path / "edit.cube"
+    img = sample_image(rng, 4, 8)
+    write_cube(path, Cube(identity_table(5)))
+    np.testing.assert_allclose(apply_cube(img, path), img, atol=1e-6)
+    write_cube(path, Cube(identity_table(5) * 0.5))
+    np.testing.assert_allclose(apply_cube(img, path), img * 0.5, atol=1e-6)
