@@ -45,6 +45,8 @@ from .spaces import apply_processor, convert, cpu_processor, space
 
 SHAPER_OFFSET = 2.0**-6
 DEFAULT_SIZE = 97
+BAKE_FORMAT = 1
+"""Bump when the bake's stages change, so cached files of an older layout are not reused."""
 DEFAULT_1D_SIZE = 65536
 SDR_SHAPER_MAX = 64.0
 DISPLAY_SHAPER_POWER = 0.75
@@ -135,8 +137,9 @@ def bake_chain(
     encoded = space(chain.dst).kind == "display"
     shaper_path = out / shaper.file_name(lut1d_size) if shaper else None
     tag = f"_{shaper_path.stem}" if shaper_path else ""
-    cube_path = out / f"{chain.signature()[:24]}_{size}{tag}.cube"
-    encoder_path = out / f"encode_{chain.dst}_{lut1d_size}_v2.cube" if encoded else None
+    version = f"{lut1d_size}_v{BAKE_FORMAT}"
+    cube_path = out / f"{chain.signature()[:24]}_{size}_{version}{tag}.cube"
+    encoder_path = out / f"encode_{chain.dst}_{version}.cube" if encoded else None
     if shaper is not None and shaper_path is not None and not shaper_path.exists():
         t = shaper.forward(np.linspace(0.0, shaper.maximum, lut1d_size))
         comment = f"filmc input shaper: {shaper.describe()}"
