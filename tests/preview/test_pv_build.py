@@ -13,6 +13,7 @@ import numpy as np
 import opentimelineio as otio
 import pytest
 from filmc.runtime.media_tools import ffmpeg_exe
+from filmc.runtime.preview.qc import judge_picture, scan_picture
 from pv_support import (
     REPO,
     TWO_SHOTS,
@@ -141,7 +142,16 @@ def test_transitions_are_frame_accurate(tmp_path: Path) -> None:
     assert near(54, RED) and near(69, RED)
     # Match cut: a plain cut to e at 70, then the fade out over the last 6 frames (88..93).
     assert near(69, RED) and near(70, BLUE) and near(frames - 7, BLUE)
-    assert pictures[-1].max() <= 30 < pictures[frames - 7].max()
+    assert pictures[-1].max() <= 12 < pictures[frames - 7].max()
+    # QC finds the black of the fades and the dip, and the edit says each was meant.
+    (assemble,) = [r[0] for r in query(built.cache, "SELECT id FROM nodes WHERE op = 'assemble'")]
+    edit = json.loads((built.cache / "objects" / assemble[:2] / assemble / "edit.json").read_text())
+    scan = scan_picture(["-i", str(movie)], fps, frames)
+    assert len(scan["black"]) == 3 and scan["black"][0][0] == 0 and scan["black"][-1][1] == frames, scan
+    assert 46 <= scan["black"][1][0] < scan["black"][1][1] <= 54, scan
+    assert all(c.ok for c in judge_picture(scan, edit, fps))
+    unplanned = {**edit, "intended_black": []}
+    assert not all(c.ok for c in judge_picture(scan, unplanned, fps))
 
 
 CLAP = """\
