@@ -121,6 +121,11 @@ def test_five_one_channel_order_with_dialogue_in_centre(tmp_path) -> None:
     assert layout == "5.1"
     assert np.abs(encoded - mix).max() < 1e-6
 
+    # Mastered 5.1: FFmpeg's meter (which leaves out the LFE, as BS.1770 says) agrees.
+    meter = measure_ebur128(write_mix(tmp_path / "master", master(result, -16.0))["mix"])
+    assert meter.integrated_lufs == pytest.approx(-16.0, abs=0.5)
+    assert meter.true_peak_dbtp <= -1.0
+
 def test_stems_silent_and_non_silent_as_expected(tmp_path) -> None:
     dialogue = _dialogue()
     result = mix_tracks([*dialogue, Track("music", _steady_music(14.0))], 14.0,
