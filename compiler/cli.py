@@ -87,7 +87,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
     text = explain(args.code.upper())
     if text is None:
         raise UsageError(f"no such diagnostic code `{args.code}`; known codes: {', '.join(known_codes())}")
-    print(text)
+    sys.stdout.write(text)
     return EXIT_OK
 
 
