@@ -51,7 +51,8 @@ def check_file(path: Path) -> CheckResult:
     acts, scenes = SceneLowering(program, symbols, definitions, header, sink).run()
     scenes = annotate(scenes, definitions, sink)
     check_timing(scenes, sink)
-    check_unused(symbols, scenes, sink)
+    if not any(d.code.startswith("E01") for d in sink.items):
+        check_unused(symbols, scenes, sink)  # a skipped, unparsable item may be what uses them
     film = ir.Film(
         source=display_path(program.root),
         files=[m.path for m in program.user_modules()],
