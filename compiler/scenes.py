@@ -266,7 +266,11 @@ class SceneLowering:
         subjects, subject_spans = [], []
         for name, span in shot.subjects:
             key = self.symbols.resolve("character", name, span, self.sink)
-            if key:
+            if key in subjects:
+                first = subject_spans[subjects.index(key)]
+                self.sink.add(Diagnostic("E0302", f"`{name}` is framed twice in this shot", span, label="framed again",
+                                         labels=(Label(first, "first here"),), hint="frame each character once"))
+            elif key:
                 subjects.append(key)
                 subject_spans.append(span)
         props = parse_properties(shot.block, SHOT, values, self.sink, "a shot", self.symbols)
