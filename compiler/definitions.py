@@ -102,12 +102,29 @@ def lower_definitions(
                                               _a(KIND_WORDS[sym.kind]), symbols)
         return own[cache_key]
 
-    resolving: set[tuple[str, str]] = set()
+    resolving: list[tuple[str, str]] = []
+    """The `extends` chain being merged, outermost first."""
+    reported: set[frozenset[tuple[str, str]]] = set()
+
+    def report_cycle(cycle: list[tuple[str, str]]) -> None:
+        """One E0303 per cycle, whichever of its members the merge started from."""
+        if frozenset(cycle) in reported:
+            return
+        reported.add(frozenset(cycle))
+        kind = cycle[0][0]
+        nodes = [symbols.tables[kind][key].node for _, key in cycle]
+        path = " extends ".join(f"`{n.name}`" for n in nodes + nodes[:1])
+        sink.error("E0303", f"`extends` cycle: {KIND_WORDS[kind]} {path}", nodes[0].extends.span,
+                   label="extends itself, directly or indirectly",
+                   labels=tuple(Label(n.extends.span, "part of the cycle") for n in nodes[1:]),
+                   hint="break the cycle: one of these must not extend the other" if len(nodes) > 1
+                   else f"a {KIND_WORDS[kind]} cannot extend itself; extend another one, or nothing")
 
     def merged(sym: Symbol) -> tuple[dict, str | None]:
         node = sym.node
         parent_key = None
         props: dict = {}
+        resolving.append((sym.kind, sym.key))
         if node.extends is not None:
             if sym.kind not in EXTENDABLE:
                 sink.error("E0304", f"{_a(KIND_WORDS[sym.kind])} cannot `extends`", node.extends.span,
@@ -116,24 +133,19 @@ def lower_definitions(
                 parent_key = symbols.resolve(sym.kind, node.extends.dotted, node.extends.span, sink, sym.std)
                 if parent_key is not None:
                     if (sym.kind, parent_key) in resolving:
-                        sink.error("E0303", f"`extends` cycle through {KIND_WORDS[sym.kind]} `{node.name}`",
-                                   node.extends.span, label="extends itself, directly or indirectly",
-                                   hint="break the cycle: one of these must not extend the other")
+                        report_cycle(resolving[resolving.index((sym.kind, parent_key)):])
                         parent_key = None
                     else:
-                        resolving.add((sym.kind, sym.key))
                         parent = symbols.tables[sym.kind][parent_key]
                         props.update(merged(parent)[0])
-                        resolving.discard((sym.kind, sym.key))
+        resolving.pop()
         props.update(own_props(sym))
         return props, parent_key
 
     for kind, table in symbols.tables.items():
         schema = DEFINITION_KINDS[kind]
         for key, sym in table.items():
-            resolving.add((kind, key))
             props, parent = merged(sym)
-            resolving.discard((kind, key))
             for prop_name, spec in schema.items():
                 if spec.required and prop_name not in props:
                     sink.error("E0307", f"{KIND_WORDS[kind]} `{sym.node.name}` is missing `{prop_name}`",
