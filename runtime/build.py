@@ -22,6 +22,7 @@ Dialogue, bed and effect clips point at their rendered WAVs under `audio/`.
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import sys
@@ -29,6 +30,7 @@ import tempfile
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 from typing import IO, Any
 
@@ -289,12 +291,66 @@ def delivery_names(plan: RenderPlan) -> dict[str, dict[str, str]]:
     return names
 
 
-def _wav_frames(path: Path, fps: str) -> int:
-    from filmc.runtime.preview.sound_ops import frames_of
-    from filmc.runtime.sound import read_wav
+def wav_samples(path: Path) -> tuple[int, int]:
+    """(samples per channel, sample rate) of a PCM/float WAV, from its header alone."""
+    import struct
 
-    samples, rate = read_wav(path)
-    return frames_of(samples.shape[0], fps, rate)
+    with path.open("rb") as f:
+        head = f.read(12)
+        if head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+            raise ValueError(f"{path} is not a WAV file")
+        block_align = rate = 0
+        while True:
+            chunk = f.read(8)
+            if len(chunk) < 8:
+                raise ValueError(f"{path} has no data chunk")
+            cid, size = chunk[:4], struct.unpack("<I", chunk[4:])[0]
+            if cid == b"fmt ":
+                fmt = f.read(size)
+                _, _, rate, _, block_align = struct.unpack("<HHIIH", fmt[:14])
+                f.seek(size & 1, 1)
+            elif cid == b"data":
+                return size // max(1, block_align), rate
+            else:
+                f.seek(size + (size & 1), 1)
+
+
+class Delivery:
+    """Copies cached products into the output folder, each atomically, skipping any already
+    there from the same cached content (a manifest maps each file to the sha256 it came from),
+    so a rebuild that changed nothing writes nothing."""
+
+    MANIFEST = ".filmc-delivered.json"
+
+    def __init__(self, cache: Cache, out: Path) -> None:
+        self.cache, self.out = cache, out
+        self.path = out / self.MANIFEST
+        try:
+            self.previous: dict[str, str] = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            self.previous = {}
+        self.current: dict[str, str] = {}
+        self.records = cache.records()
+
+    def copy(self, node_id: str, src: Path, name: str, target: str) -> None:
+        digest = next((r.sha256 for r in self.records.get(node_id, []) if r.name == name), None)
+        dst = self.out / target
+        if digest is None or self.previous.get(target) != digest or not dst.exists():
+            _atomic_copy(src, dst)
+        if digest is not None:
+            self.current[target] = digest
+
+    def text(self, target: str, text: str) -> None:
+        import hashlib
+
+        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        if self.previous.get(target) != digest or not (self.out / target).exists():
+            _atomic_text(self.out / target, text)
+        self.current[target] = digest
+
+    def finish(self) -> None:
+        if self.current != self.previous:
+            _atomic_text(self.path, json.dumps(self.current, indent=1, sort_keys=True))
 
 
 def deliver(plan: RenderPlan, film, cache: Cache, out: Path) -> dict[str, str]:
@@ -306,36 +362,33 @@ def deliver(plan: RenderPlan, film, cache: Cache, out: Path) -> dict[str, str]:
     done = {nid for nid in by_id if cache.object_dir(nid).is_dir()}
     delivered: dict[str, str] = {}
     out.mkdir(parents=True, exist_ok=True)
+    d = Delivery(cache, out)
     film_files: list[Path] = []
     for node_id, mapping in delivery_names(plan).items():
         if node_id not in done:
             continue
         outputs = cache.outputs(by_id[node_id])
         for name, target in mapping.items():
-            _atomic_copy(outputs.path(name), out / target)
+            d.copy(node_id, outputs.path(name), name, target)
             delivered[f"{_short(by_id[node_id].params['profile'])}:{name.rstrip('/')}"] = target
             if not name.endswith((".srt", ".vtt", "/")):
                 film_files.append(out / target)
     named = plan.outputs
-    if named.get("contact_sheet") in done:
-        _atomic_copy(cache.outputs(by_id[named["contact_sheet"]]).path("contact_sheet.png"), out / "contact_sheet.png")
-        delivered["contact_sheet"] = "contact_sheet.png"
-    if named.get("qc") in done:
-        _atomic_copy(cache.outputs(by_id[named["qc"]]).path("qc.json"), out / "qc.json")
-        delivered["qc"] = "qc.json"
+    for product, name in (("contact_sheet", "contact_sheet.png"), ("qc", "qc.json")):
+        if named.get(product) in done:
+            d.copy(named[product], cache.outputs(by_id[named[product]]).path(name), name, name)
+            delivered[product] = name
     title = slug(film.header.title)
     if named.get("mix") in done:
         mix = cache.outputs(by_id[named["mix"]])
-        _atomic_copy(mix.path("mix.wav"), out / "mix.wav")
-        delivered["mix"] = "mix.wav"
         for name in mix.files:
-            if name.startswith("stems/"):
-                _atomic_copy(mix.path(name), out / name)
-                delivered[f"stem:{Path(name).stem}"] = name
+            if name == "mix.wav" or name.startswith("stems/"):
+                d.copy(mix.id, mix.path(name), name, name)
+                delivered["mix" if name == "mix.wav" else f"stem:{Path(name).stem}"] = name
     if named.get("subtitles") in done:
         subs = cache.outputs(by_id[named["subtitles"]])
         for ext in ("srt", "vtt"):
-            _atomic_copy(subs.path(f"subtitles.{ext}"), out / f"{title}.{ext}")
+            d.copy(subs.id, subs.path(f"subtitles.{ext}"), f"subtitles.{ext}", f"{title}.{ext}")
             delivered[f"subtitles:{ext}"] = f"{title}.{ext}"
     media: dict[str, Path] = {}
     speech_frames: dict[str, int] = {}
@@ -344,21 +397,21 @@ def deliver(plan: RenderPlan, film, cache: Cache, out: Path) -> dict[str, str]:
     for node in plan.nodes:
         if node.op in ("speech", "bed", "sfx") and node.id in done:
             src = cache.outputs(node).single()
-            target = out / "audio" / node.op / f"{node.id[:16]}.wav"
-            _atomic_copy(src, target)
-            media[node.id] = target
-            if node.op == "speech":
-                speech_frames[node.id] = _wav_frames(src, fps)
-            elif node.op == "sfx":
-                sfx_frames[node.id] = _wav_frames(src, fps)
+            target = f"audio/{node.op}/{node.id[:16]}.wav"
+            d.copy(node.id, src, node.outputs[0], target)
+            media[node.id] = out / target
+            if node.op in ("speech", "sfx"):
+                samples, rate = wav_samples(src)
+                frames = max(1, math.ceil(Fraction(samples) * Fraction(fps) / rate))  # frames the clip covers
+                (speech_frames if node.op == "speech" else sfx_frames)[node.id] = frames
     if film_files:
-        timeline = build_timeline(film, plan, media=media, speech_durations=speech_frames, sfx_durations=sfx_frames)
-        point_shots_at_film(timeline, film, film_files[0])
-        otio_path = out / f"{title}.otio"
         import opentimelineio as otio
 
-        _atomic_text(otio_path, otio.adapters.write_to_string(timeline, "otio_json"))
-        delivered["timeline"] = otio_path.name
+        timeline = build_timeline(film, plan, media=media, speech_durations=speech_frames, sfx_durations=sfx_frames)
+        point_shots_at_film(timeline, film, film_files[0])
+        d.text(f"{title}.otio", otio.adapters.write_to_string(timeline, "otio_json"))
+        delivered["timeline"] = f"{title}.otio"
+    d.finish()
     return delivered
 
 

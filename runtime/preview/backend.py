@@ -19,27 +19,12 @@ import json
 from pathlib import Path
 from typing import get_args
 
-from filmc.compiler.plan import resolve_path
 from filmc.compiler.render_plan import Op, PlanNode
 from filmc.runtime.backend import Backend, Capabilities, NodeError, NodeOutputs, RunContext
-from filmc.runtime.colour.cube import atomic_write_text
-from PIL import Image
-
-from . import sound_ops
-from .compose import compose_layers
-from .conform import conform_clip
-from .contact_sheet import contact_sheet
-from .drawing import save_png
-from .encode import encode
-from .filtergraph import assemble
-from .grading import grade_shot
-from .motion import camera_motion
-from .plate import render_plate
-from .portrait import render_portrait
-from .qc import run_qc
-from .tools import ref
 
 PREVIEW_VERSION = "preview-1"
+# Each op imports what it uses when it runs: loading the backend (every `filmc build`, a no-op
+# rebuild included) stays cheap, and workers pay for numpy/scipy/OCIO only for ops that need them.
 
 
 def _ordered(node: PlanNode, inputs: dict[str, NodeOutputs]) -> list[NodeOutputs]:
@@ -55,6 +40,11 @@ class PreviewBackend(Backend):
     # --- pictures ------------------------------------------------------------------
 
     def op_plate(self, node: PlanNode, inputs: dict[str, NodeOutputs], workdir: Path, ctx: RunContext) -> None:
+        from filmc.compiler.plan import resolve_path
+
+        from .drawing import save_png
+        from .plate import render_plate
+
         image = node.params.get("image")
         path = resolve_path(image["path"], ctx.film) if image else None
         if path is not None and not path.is_file():
@@ -66,14 +56,25 @@ class PreviewBackend(Backend):
         save_png(plate, workdir / "plate.png")
 
     def op_portrait(self, node: PlanNode, inputs: dict[str, NodeOutputs], workdir: Path, ctx: RunContext) -> None:
+        from .drawing import save_png
+        from .portrait import render_portrait
+
         save_png(render_portrait(node.params), workdir / "portrait.png")
 
     def op_compose(self, node: PlanNode, inputs: dict[str, NodeOutputs], workdir: Path, ctx: RunContext) -> None:
+        from .compose import compose_layers
+
         ordered = _ordered(node, inputs)
         portraits = {k: o.path("portrait.png") for k, o in enumerate(ordered) if o.op == "portrait"}
         compose_layers(node.params, ordered[0].path("plate.png"), portraits, workdir)
 
     def op_animate(self, node: PlanNode, inputs: dict[str, NodeOutputs], workdir: Path, ctx: RunContext) -> None:
+        from filmc.runtime.colour.cube import atomic_write_text
+        from PIL import Image
+
+        from .motion import camera_motion
+        from .tools import ref
+
         p = node.params
         layers = _ordered(node, inputs)[0]
         width, height = p["resolution"]
@@ -90,15 +91,23 @@ class PreviewBackend(Backend):
         atomic_write_text(workdir / "motion.json", json.dumps(data, indent=1, sort_keys=True))
 
     def op_conform(self, node: PlanNode, inputs: dict[str, NodeOutputs], workdir: Path, ctx: RunContext) -> None:
+        from .conform import conform_clip
+
         conform_clip(node.params, ctx.film, workdir / node.outputs[0], ctx.threads)
 
     def op_grade(self, node: PlanNode, inputs: dict[str, NodeOutputs], workdir: Path, ctx: RunContext) -> None:
+        from .grading import grade_shot
+
         grade_shot(node.params, _ordered(node, inputs)[0], ctx.film, workdir)
 
     def op_assemble(self, node: PlanNode, inputs: dict[str, NodeOutputs], workdir: Path, ctx: RunContext) -> None:
+        from .filtergraph import assemble
+
         assemble(node.params, _ordered(node, inputs), workdir)
 
     def op_encode(self, node: PlanNode, inputs: dict[str, NodeOutputs], workdir: Path, ctx: RunContext) -> None:
+        from .encode import encode
+
         ordered = _ordered(node, inputs)
         picture = next(o for o in ordered if o.op == "assemble")
         mix = next(o for o in ordered if o.op == "mix")
@@ -107,9 +116,13 @@ class PreviewBackend(Backend):
 
     def op_contact_sheet(self, node: PlanNode, inputs: dict[str, NodeOutputs], workdir: Path,
                          ctx: RunContext) -> None:
+        from .contact_sheet import contact_sheet
+
         contact_sheet(node.params, _ordered(node, inputs), workdir / "contact_sheet.png")
 
     def op_qc(self, node: PlanNode, inputs: dict[str, NodeOutputs], workdir: Path, ctx: RunContext) -> None:
+        from .qc import run_qc
+
         ordered = _ordered(node, inputs)
         p = node.params
         encodes = [ordered[int(e["input"])] for e in p["profiles"]]
@@ -121,16 +134,26 @@ class PreviewBackend(Backend):
     # --- sound ---------------------------------------------------------------------
 
     def op_speech(self, node: PlanNode, inputs: dict[str, NodeOutputs], workdir: Path, ctx: RunContext) -> None:
+        from . import sound_ops
+
         sound_ops.speech(node.params, workdir / "speech.wav")
 
     def op_bed(self, node: PlanNode, inputs: dict[str, NodeOutputs], workdir: Path, ctx: RunContext) -> None:
+        from . import sound_ops
+
         sound_ops.bed(node.params, ctx.film, workdir / "bed.wav")
 
     def op_sfx(self, node: PlanNode, inputs: dict[str, NodeOutputs], workdir: Path, ctx: RunContext) -> None:
+        from . import sound_ops
+
         sound_ops.sfx(node.params, ctx.film, workdir / "sfx.wav")
 
     def op_mix(self, node: PlanNode, inputs: dict[str, NodeOutputs], workdir: Path, ctx: RunContext) -> None:
+        from . import sound_ops
+
         sound_ops.mix(node.params, _ordered(node, inputs), workdir)
 
     def op_subtitles(self, node: PlanNode, inputs: dict[str, NodeOutputs], workdir: Path, ctx: RunContext) -> None:
+        from . import sound_ops
+
         sound_ops.subtitles(node.params, _ordered(node, inputs), workdir)
