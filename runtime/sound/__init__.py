@@ -2,6 +2,20 @@
 
 All audio is float32 numpy at 48 kHz: ``(n,)`` mono or ``(n, channels)``. Functions are pure
 apart from the ones that write files (atomically) or run the speech engines' helper processes.
+Bad user input raises :class:`SoundError` with a readable message.
+
+A scene, end to end::
+
+    voice = VoiceParams(engine="espeak", language="en-us", pitch=40, rate=150)
+    line = speak("Not tonight.", voice, parse_delivery(["whispering"]))
+    lines = [dialogue_track(line, start_s=2.0, delivery=parse_delivery(["whispering"]))]
+    beds = bed_tracks([BedCue("ambience", 0.0, 45.0, bed_gain_db(-28), name="city_night"),
+                       BedCue("music", 0.0, 45.0, bed_gain_db(-20), name="tension")])
+    sfx = [Track("sfx", render_sfx("glass_break"), start_s=9.5, pan=0.3)]
+    mixed = mix_tracks(beds + lines + sfx, 45.0, layout="stereo",
+                       dialogue_spans=spans_from_tracks(lines), ducking=Ducking(depth_db=12))
+    write_mix("out/sound", master(mixed, target_lufs=-14.0))   # dialogue/ambience/music/sfx/mix.wav
+    write_srt("out/film.srt", [(2.0, 2.0 + line.duration_s, "Rae", "Not tonight.")])
 """
 
 from .audio_files import decode_audio

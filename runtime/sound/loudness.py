@@ -36,10 +36,15 @@ DEFAULT_CEILING_DBTP = -1.0
 OVERSAMPLING = 4
 LFE_INDEX_5_1 = 3
 LOUDNESS_TOLERANCE_LU = 0.05
-LIMITER_MARGIN_DB = 0.1
+LIMITER_MARGIN_DB = 0.3  # below the ceiling: covers the 4x filter's residual under-read
 MAX_EXTRA_GAIN_DB = 20.0
 _CHUNK = 1 << 21
 _PAD = 64
+# 4x interpolation filter: 32 input samples either side, Kaiser beta 9, cut at the input's
+# Nyquist. SciPy's default resample_poly filter (10 samples, beta 5) droops above ~15 kHz and
+# under-reads the peaks of clicks and cymbal-like transients by up to 0.65 dB against ideal
+# band-limited reconstruction; this one stays within 0.2 dB.
+_INTERPOLATOR = signal.firwin(2 * 32 * OVERSAMPLING + 1, 1.0 / OVERSAMPLING, window=("kaiser", 9.0))
 _MERGE_GAP = 19_200
 
 
@@ -78,7 +83,7 @@ def _phase_peaks(channel: np.ndarray, start: int, stop: int) -> np.ndarray:
     """Largest |value| of the 4x-oversampled channel between each sample and the next."""
     n = channel.shape[0]
     a, b = max(0, start - _PAD), min(n, stop + _PAD)
-    up = signal.resample_poly(np.ascontiguousarray(channel[a:b]), OVERSAMPLING, 1)
+    up = signal.resample_poly(np.ascontiguousarray(channel[a:b]), OVERSAMPLING, 1, window=_INTERPOLATOR)
     up = np.abs(up[(start - a) * OVERSAMPLING : (stop - a) * OVERSAMPLING])
     peaks = up[0::OVERSAMPLING]
     for phase in range(1, OVERSAMPLING):

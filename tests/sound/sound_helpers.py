@@ -95,3 +95,13 @@ def decode_with_pyav(path) -> tuple[np.ndarray, str, list[str]]:
                 data = data.astype(np.float64) / float(np.iinfo(data.dtype).max + 1)
             parts.append(data.astype(np.float64))
     return np.concatenate(parts, axis=0), layout, names
+
+
+def ideal_true_peak_db(x: np.ndarray, factor: int = 16) -> float:
+    """Peak of the band-limited reconstruction (zero-padded FFT interpolation), per channel."""
+    frames = x[:, None] if x.ndim == 1 else x
+    pad = np.zeros((SR // 2, frames.shape[1]))
+    padded = np.concatenate([pad, frames.astype(np.float64), pad])
+    spectrum = np.fft.rfft(padded, axis=0)
+    up = np.fft.irfft(spectrum, padded.shape[0] * factor, axis=0) * factor
+    return float(20 * np.log10(np.abs(up).max()))
