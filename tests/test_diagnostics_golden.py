@@ -29,6 +29,7 @@ from filmc.compiler.fmt import format_source
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "tests" / "golden" / "diagnostics"
+COMMAND_GOLDEN = ROOT / "tests" / "golden" / "commands"
 CODE_RE = re.compile(r'"([EW]0\d{3})"')
 UPDATE = bool(os.environ.get("UPDATE_GOLDEN"))
 
@@ -60,6 +61,13 @@ def codes_in(paths: list[Path]) -> set[str]:
 def emitted_codes() -> list[str]:
     """Every code `filmc check` can emit: a literal "E0xxx"/"W0xxx" in a front-end module."""
     return sorted(codes_in(front_end_modules()))
+
+
+def command_codes() -> list[str]:
+    """Codes of the later stages (prompts, export), which `filmc plan` and `filmc export` print;
+    their goldens are in tests/golden/commands (tests/test_command_diagnostics_golden.py)."""
+    compiler = ROOT / "compiler"
+    return sorted(codes_in([compiler / "prompts.py", *sorted((compiler / "export").glob("*.py"))]))
 
 
 def golden_codes() -> list[str]:
@@ -109,10 +117,11 @@ def test_golden_rendering(code: str) -> None:
 
 
 def test_every_emitted_code_has_a_page_and_a_golden_film() -> None:
-    codes = emitted_codes()
-    assert len(codes) >= 40
+    codes = emitted_codes() + command_codes()
+    assert len(codes) >= 55
     no_page = [c for c in codes if not (CODES_DIR / f"{c}.md").is_file()]
-    no_golden = [c for c in codes if not (GOLDEN / f"{c}.film").is_file() or not (GOLDEN / f"{c}.stderr").is_file()]
+    no_golden = [c for c in codes if not any((d / f"{c}.film").is_file() and (d / f"{c}.stderr").is_file()
+                                             for d in (GOLDEN, COMMAND_GOLDEN))]
     assert not no_page, f"codes without compiler/error_codes/CODE.md: {no_page}"
     assert not no_golden, f"codes without a golden film and output: {no_golden}"
     anywhere = codes_in(list((ROOT / "compiler").rglob("*.py")))

@@ -1,0 +1,1 @@
+filmc export FILM --to edl -o OUT/night_shift.edl

@@ -1,0 +1,1 @@
+filmc export FILM --to aaf -o OUT/night_shift.aaf

@@ -1,0 +1,1 @@
+filmc export FILM --to fcpxml -o OUT/night_shift.fcpxml

@@ -1,0 +1,1 @@
+filmc plan --prompts FILM --image-model flux
