@@ -38,7 +38,7 @@ LFE_INDEX_5_1 = 3
 LOUDNESS_TOLERANCE_LU = 0.05
 LIMITER_MARGIN_DB = 0.3  # below the ceiling: covers the 4x filter's residual under-read
 MAX_EXTRA_GAIN_DB = 20.0
-_CHUNK = 1 << 21
+_CHUNK = 1 << 18  # small enough that malloc reuses chunk buffers instead of faulting in new pages
 _PAD = 64
 # 4x interpolation filter: 32 input samples either side, Kaiser beta 9, cut at the input's
 # Nyquist. SciPy's default resample_poly filter (10 samples, beta 5) droops above ~15 kHz and
