@@ -287,3 +287,33 @@ def test_corrupt_object_is_detected_and_rebuilt(tmp_path: Path) -> None:
     assert [e["node"]["id"] for e in corrupt] == [node_id]
     assert executed_since(second.cache, before) == [("compose", "s01_002")]
     assert layer.read_bytes() == original
+
+
+BURN = TWO_SHOTS.replace("  export web_mp4\n}\n", '''  export web_mp4, burnt
+}
+
+profile burnt "Burnt-in subtitles" extends std.web_mp4 {
+  subtitles burn
+}
+''').replace('''    action "Ada looks up."
+''', '''    action "Ada looks up."
+    ada: "Ship ahead."
+''')
+
+
+def test_burnt_in_subtitles_appear_during_their_cue(tmp_path: Path) -> None:
+    film = write_film(tmp_path / "film", "two.film", BURN)
+    built = run_build(film, tmp_path / "out", tmp_path / "cache")
+    assert built.code == 0, built.stderr
+    srt = built.file("two_shots.srt").read_text()
+    start_s, end_s = [sum(float(x) * m for x, m in zip(t.replace(",", ".").split(":"), (3600, 60, 1), strict=True))
+                      for t in srt.splitlines()[1].split(" --> ")]
+    first, last = round(start_s * 24), min(41, round(end_s * 24) - 1)
+    assert 18 <= first < last
+    plain = [f.astype(int) for f in decoded_frames(built.file("two_shots_web_mp4.mp4"))]
+    burnt = [f.astype(int) for f in decoded_frames(built.file("two_shots_burnt.mp4"))]
+    assert len(plain) == len(burnt) == 42
+    band = slice(72 - 72 // 6, 72)
+    during = np.abs(burnt[(first + last) // 2][band] - plain[(first + last) // 2][band]).mean()
+    before = np.abs(burnt[first - 4][band] - plain[first - 4][band]).mean()
+    assert during > 8 and during > 4 * before, (during, before)  # before: lossy coding noise only
