@@ -10,10 +10,11 @@ shot's frames long:
   nothing moves is composited, graded and burnt in on its single frame before
   `loop`: its cost per frame is nothing.
 - clips (from conform): read as they are, graded.
-- fades (`fade`, to the transition's colour), then the joins in film order: cuts
-  and match cuts by `concat`, dissolves / wipes / dips by `xfade` (fade,
-  wipeleft/right/up/down, fadeblack/fadewhite) with overlap semantics: shot i+1
-  starts d frames before shot i ends, so total = sum(frames) - sum(d).
+- fades (`fade`, to the transition's colour), then the joins: dissolves / wipes
+  / dips by `xfade` (fade, wipeleft/right/up/down, fadeblack/fadewhite) with
+  overlap semantics (shot i+1 starts d frames before shot i ends, so total =
+  sum(frames) - sum(d)), and cuts and match cuts by one `concat` of the runs
+  of shots that transitions join.
 The output pad is [v]. Paths are relative to the cache's objects folder, where
 encode runs ffmpeg. edit.json records each shot's record range, which ranges are
 meant to be black (fades, dips) or still (shots where nothing moves), for QC.
@@ -162,44 +163,47 @@ def shot_chain(s: Shot, width: int, height: int, fps: str) -> list[str]:
 
 def build_graph(shots: list[Shot], transitions: list[dict[str, Any]], width: int, height: int,
                 fps: str) -> tuple[str, dict[str, Any]]:
-    """The filtergraph text (output pad [v]) and the edit description."""
+    """The filtergraph text (output pad [v]) and the edit description.
+
+    Shots joined by overlapping transitions form runs (each an `xfade` chain, offsets counted
+    from the run's start); the runs are joined by one `concat`. A frame therefore passes
+    through its shot's filters, its run's few xfades and one concat, however long the film:
+    a left fold over every join would make early frames of a feature cross hundreds of filters.
+    """
     joins = {int(t["after"]): t for t in transitions}
     lines: list[str] = []
     for s in shots:
         lines.extend(shot_chain(s, width, height, fps))
-    pending = [f"[s{shots[0].index}]"]
+    runs: list[str] = []
+    run, run_length = f"[s{shots[0].index}]", shots[0].frames
     length = shots[0].frames
     starts = [0]
     edit_transitions = []
-    counter = 0
     for prev, s in zip(shots, shots[1:], strict=False):
         t = joins.get(prev.index)
         if t is None:
+            runs.append(run)
+            run, run_length = f"[s{s.index}]", s.frames
             starts.append(length)
-            pending.append(f"[s{s.index}]")
             length += s.frames
             continue
         d = int(t["frames"])
-        if d > s.frames or d > length or d > prev.frames:
+        if d > s.frames or d > prev.frames:
             raise NodeError(f"assemble: the {t.get('effect')} of {d} frames between {prev.shot} ({prev.frames} frames) "
                             f"and {s.shot} ({s.frames} frames) is longer than a shot it joins")
-        if len(pending) > 1:
-            counter += 1
-            lines.append(f"{''.join(pending)}{_concat(len(pending), fps)}[j{counter}]")
-            pending = [f"[j{counter}]"]
-        counter += 1
         name = xfade_name(t)
-        offset = frames_to_seconds(length - d, fps)
-        lines.append(f"{pending[0]}[s{s.index}]xfade=transition={name}:duration={seconds_text(frames_to_seconds(d, fps))}"
-                     f":offset={seconds_text(offset)}[j{counter}]")
+        duration = seconds_text(frames_to_seconds(d, fps))
+        offset = seconds_text(frames_to_seconds(run_length - d, fps))
+        lines.append(f"{run}[s{s.index}]xfade=transition={name}:duration={duration}:offset={offset}[x{s.index}]")
         edit_transitions.append({"after": prev.index, "xfade": name, "frames": d, "record_start": length - d})
-        pending = [f"[j{counter}]"]
+        run, run_length = f"[x{s.index}]", run_length + s.frames - d
         starts.append(length - d)
         length += s.frames - d
-    if len(pending) > 1:
-        lines.append(f"{''.join(pending)}{_concat(len(pending), fps)}[v]")
+    runs.append(run)
+    if len(runs) > 1:
+        lines.append(f"{''.join(runs)}{_concat(len(runs), fps)}[v]")
     else:
-        lines.append(f"{pending[0]}null[v]")
+        lines.append(f"{runs[0]}null[v]")
     edit = _edit(shots, starts, edit_transitions, length, width, height, fps)
     return ";\n".join(lines) + "\n", edit
 
