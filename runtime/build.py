@@ -32,7 +32,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from filmc.compiler.render_plan import RenderPlan
 
@@ -40,6 +40,9 @@ from .backend import Backend
 from .cache import Cache, CacheBusy
 from .executor import BuildResult, PlanError, execute, select
 from .progress import make_renderer
+
+if TYPE_CHECKING:
+    from filmc.compiler.extend import Overflow
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
 DEFAULT_PREVIEW_SCALE = 0.5
@@ -74,6 +77,7 @@ class BuildOptions:
     json: bool = False
     colour: bool = False
     memory_budget_mb: int | None = None
+    extend_shots: bool = False
 
 
 @dataclass
@@ -227,6 +231,75 @@ def run_plan(plan: RenderPlan, backend: Backend, cache: Cache, opts: BuildOption
         raise BuildError(str(exc), EXIT_USAGE) from None
     except PlanError as exc:
         raise BuildError(str(exc), EXIT_USAGE) from None
+
+
+def line_lengths(plan: RenderPlan, film, cache: Cache) -> list[int]:
+    """Real length in frames of each dialogue line of `layout(film).lines`, from the rendered
+    speech files' headers (the mix's dialogue entries follow the layout's line order)."""
+    by_id = plan.by_id()
+    mix = by_id[plan.outputs["mix"]]
+    fps = Fraction(film.header.fps)
+    lengths = []
+    for entry in mix.params["entries"]:
+        if entry["stem"] == "dialogue":
+            samples, rate = wav_samples(cache.outputs(by_id[mix.inputs[int(entry["input"])]]).single())
+            lengths.append(max(1, math.ceil(Fraction(samples) * fps / rate)))
+    return lengths
+
+
+def overflow_message(o: Overflow, fps: Fraction) -> str:
+    """The error for a line longer than its shot: where, how long it is, how long the shot is."""
+    line, shot = o.line.line, o.line.shot_id
+
+    def sec(frames: int) -> str:
+        return f"{float(Fraction(frames) / fps):.2f}s"
+
+    return (f"{line.span.file}:{line.span.line}:{line.span.col}: error: dialogue line {o.line.line_id} "
+            f"({line.speaker.removeprefix('std.')}: \"{line.text}\") lasts {sec(o.frames)} but shot `{shot}` lasts "
+            f"{sec(o.shot_frames)}; starting {sec(o.at_frame - o.shot_start)} into the shot it ends "
+            f"{sec(o.over_frames)} after the shot does\n  = hint: lengthen the shot to at least "
+            f"{sec(o.needed_frames)}, split the line, raise the voice's `rate`, or build with --extend-shots")
+
+
+def fit_dialogue(film, plan: RenderPlan, backend: Backend, cache: Cache, opts: BuildOptions, events,
+                 err: IO[str]) -> tuple[Any, RenderPlan] | BuildResult:
+    """Render the speech first and check every line fits its shot at its real length. A line
+    that overflows stops the build (BuildError naming it), or with `extend_shots` lengthens the
+    shots (`compiler.extend`) and re-plans; speech ids do not depend on shot lengths, so the
+    lines stay cached. Returns (film, plan), or the speech pass's BuildResult when it failed."""
+    from filmc.compiler.extend import dialogue_overflows, extend_shots, fit_shots
+
+    mix_id = plan.outputs.get("mix")
+    if mix_id is None or not any(n.op == "speech" for n in plan.nodes):
+        return film, plan
+    try:
+        wanted = needed(plan, select(plan, opts.only))
+    except PlanError as exc:
+        raise BuildError(str(exc), EXIT_USAGE) from None
+    if mix_id not in wanted and plan.outputs.get("subtitles") not in wanted:
+        return film, plan
+    try:
+        spoken = execute(plan, backend, cache, only=["speech"], jobs=opts.jobs, events=events,
+                         memory_budget_mb=opts.memory_budget_mb)
+    except (CacheBusy, PlanError) as exc:
+        raise BuildError(str(exc), EXIT_USAGE) from None
+    if not spoken.ok:
+        return spoken
+    lengths = line_lengths(plan, film, cache)
+    overflows = dialogue_overflows(film, lengths)
+    if not overflows:
+        return film, plan
+    fps = Fraction(film.header.fps)
+    if not opts.extend_shots:
+        raise BuildError("\n".join(overflow_message(o, fps) for o in overflows), located=True)
+    grown = fit_shots(film, lengths)
+    old = {shot.id: shot.duration.frames for shot in film.shots()}
+    for shot, frames in grown.items():
+        print(f"extended shot `{shot}` by {float(Fraction(frames - old[shot]) / fps):.2f}s "
+              f"({frames - old[shot]} frames): {float(Fraction(old[shot]) / fps):.2f}s -> "
+              f"{float(Fraction(frames) / fps):.2f}s to fit its dialogue", file=err)
+    film = extend_shots(film, grown)
+    return film, make_plan(film, backend, default_scale(backend.name, opts.scale), opts.profiles)
 
 
 # --- delivery --------------------------------------------------------------------------------------
@@ -404,11 +477,12 @@ def deliver(plan: RenderPlan, film, cache: Cache, out: Path) -> dict[str, str]:
                 samples, rate = wav_samples(src)
                 frames = max(1, math.ceil(Fraction(samples) * Fraction(fps) / rate))  # frames the clip covers
                 (speech_frames if node.op == "speech" else sfx_frames)[node.id] = frames
-    if film_files:
+    if named.get("picture") in done:
         import opentimelineio as otio
 
         timeline = build_timeline(film, plan, media=media, speech_durations=speech_frames, sfx_durations=sfx_frames)
-        point_shots_at_film(timeline, film, film_files[0])
+        if film_files:  # image sequences only: the shot clips stay MissingReferences
+            point_shots_at_film(timeline, film, film_files[0])
         d.text(f"{title}.otio", otio.adapters.write_to_string(timeline, "otio_json"))
         delivered["timeline"] = f"{title}.otio"
     d.finish()
@@ -518,7 +592,12 @@ def _build(opts: BuildOptions, out_stream: IO[str], err_stream: IO[str]) -> Buil
             return BuildOutcome(EXIT_OK, plan)
         renderer = make_renderer(json_lines=opts.json, stream=out_stream if opts.json else err_stream)
         try:
-            result = run_plan(plan, backend, cache, opts, renderer)
+            fitted = fit_dialogue(film, plan, backend, cache, opts, renderer, err_stream)
+            if isinstance(fitted, BuildResult):
+                result = fitted
+            else:
+                film, plan = fitted
+                result = run_plan(plan, backend, cache, opts, renderer)
         finally:
             renderer.close()
         if result.failures or result.skipped:

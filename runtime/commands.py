@@ -29,7 +29,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         film=Path(args.film), out=Path(args.out) if args.out else None, backend=args.backend,
         profiles=_profiles(args.profile), jobs=args.jobs, only=args.only, dry_run=args.dry_run, scale=args.scale,
         cache=Path(args.cache) if args.cache else None, json=args.json,
-        colour=cli._use_colour(args.color, sys.stderr))
+        colour=cli._use_colour(args.color, sys.stderr), extend_shots=args.extend_shots)
     return build(opts).code
 
 
@@ -113,6 +113,8 @@ def register_build(sub: argparse._SubParsersAction, add: Callable[..., argparse.
                    help="build only this scene, scene/shot, shot, op, output or node id (repeatable)")
     p.add_argument("--dry-run", action="store_true", help="show what would be built, build nothing")
     p.add_argument("--json", action="store_true", help="progress events and the result as JSON lines on stdout")
+    p.add_argument("--extend-shots", action="store_true",
+                   help="lengthen shots whose dialogue runs past their end (else such a line stops the build)")
 
 
 @cli.register
