@@ -291,7 +291,12 @@ def fit_dialogue(film, plan: RenderPlan, backend: Backend, cache: Cache, opts: B
         return film, plan
     fps = Fraction(film.header.fps)
     if not opts.extend_shots:
-        raise BuildError("\n".join(overflow_message(o, fps) for o in overflows), located=True)
+        # A line longer than its whole shot cannot fit; one that only spills past the cut (lead-in,
+        # the previous line) plays over the next shot, as an editor's overlap would.
+        too_long = [o for o in overflows if o.frames > o.shot_frames]
+        if too_long:
+            raise BuildError("\n".join(overflow_message(o, fps) for o in too_long), located=True)
+        return film, plan
     grown = fit_shots(film, lengths)
     old = {shot.id: shot.duration.frames for shot in film.shots()}
     for shot, frames in grown.items():
