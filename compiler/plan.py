@@ -478,7 +478,9 @@ class PlanLowering:
                 out[key] = float(props[key])
         return out
 
-    def grade(self, slot: ShotSlot, clip: str) -> str:
+    def grade(self, slot: ShotSlot, clip: str, reference: tuple[str, str] | None = None) -> str:
+        """`reference` = (reference shot id, its compose or conform node): the shot is matched to it by
+        colour statistics before the creative grade (the reference's own grade has none)."""
         shot = slot.shot
         params = {
             "shot": shot.id,
@@ -489,9 +491,26 @@ class PlanLowering:
             "fps": self.fps,
             "frames": shot.duration.frames,
         }
+        inputs = [clip]
+        if reference is not None:
+            params["match"] = {"reference": reference[0], "input": 1}
+            inputs.append(reference[1])
         w, h = self.resolution
-        return self.b.add("grade", params, [clip], ["clip.mov"], shot.id, self._span(shot.span),
+        return self.b.add("grade", params, inputs, ["clip.mov"], shot.id, self._span(shot.span),
                           256 + _mb(w * h * 4 * 4 * 4))
+
+    def match_source(self, slot: ShotSlot, scene: ir.Scene) -> str:
+        """The node whose pictures stand for a shot's colour: its compose (keyframe layers) or conform."""
+        return self.conform(slot) if slot.shot.media is not None else self.compose(slot, scene)
+
+    def references(self) -> dict[str, ShotSlot]:
+        """Each scene's reference shot: the one marked `reference`, else its first shot."""
+        refs: dict[str, ShotSlot] = {}
+        for slot in self.layout.shots:
+            scene = slot.shot.scene
+            if scene not in refs or (slot.shot.reference and not refs[scene].shot.reference):
+                refs[scene] = slot
+        return refs
 
     # --- sound -----------------------------------------------------------------
 
@@ -683,7 +702,7 @@ class PlanLowering:
         return self.b.add("contact_sheet", params, list(graded), ["contact_sheet.png"], "contact sheet",
                           self._span(self.h.span), 256 + _mb(len(shots) * CONTACT_THUMB_WIDTH * 180 * 4))
 
-    def qc(self, encodes: dict[str, str], mix: str) -> str:
+    def qc(self, encodes: dict[str, str], mix: str, graded: list[str]) -> str:
         profiles = []
         inputs = []
         for profile, nid in encodes.items():
@@ -693,12 +712,18 @@ class PlanLowering:
                              "video": props.get("video"), "colour": props.get("colour"),
                              "loudness_lufs": props.get("loudness", self.h.loudness_lufs)})
         inputs.append(mix)
+        grades = []
+        for slot, nid in zip(self.layout.shots, graded, strict=True):
+            if nid not in inputs:
+                inputs.append(nid)
+            grades.append({"input": inputs.index(nid), "shot": slot.shot.id, "scene": slot.shot.scene})
         params = {
             "expect": {"frames": self.layout.total_frames, "fps": self.fps, "resolution": self.resolution,
                        "loudness_lufs": self.h.loudness_lufs, "loudness_tolerance_lu": LOUDNESS_TOLERANCE_LU,
                        "true_peak_dbtp": TRUE_PEAK_DBTP},
             "profiles": profiles,
-            "mix_input": len(inputs) - 1,
+            "mix_input": inputs.index(mix),
+            "grades": grades,
         }
         return self.b.add("qc", params, inputs, ["qc.json"], "qc", self._span(self.h.span), 512)
 
@@ -707,18 +732,21 @@ class PlanLowering:
     def run(self) -> RenderPlan:
         scenes = {s.name: s for s in self.film.scenes}
         graded: list[str] = []
+        references = self.references()
         for slot in self.layout.shots:
             scene = scenes[slot.shot.scene]
             if slot.shot.media is not None:
                 clip = self.conform(slot)
             else:
                 clip = self.animate(slot, scene, self.compose(slot, scene))
-            graded.append(self.grade(slot, clip))
+            ref = references[slot.shot.scene]
+            reference = None if ref is slot else (ref.shot.id, self.match_source(ref, scene))
+            graded.append(self.grade(slot, clip, reference))
         mix, subtitles = self.sound()
         picture = self.assemble(graded)
         encodes = {p: self.encode(p, picture, mix, subtitles) for p in self.profiles}
         sheet = self.contact_sheet(graded)
-        qc = self.qc(encodes, mix)
+        qc = self.qc(encodes, mix, graded)
         outputs = {"picture": picture, "mix": mix, "subtitles": subtitles, "contact_sheet": sheet, "qc": qc}
         for profile, nid in encodes.items():
             outputs[_short(profile) or profile] = nid

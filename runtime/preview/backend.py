@@ -98,7 +98,8 @@ class PreviewBackend(Backend):
     def op_grade(self, node: PlanNode, inputs: dict[str, NodeOutputs], workdir: Path, ctx: RunContext) -> None:
         from .grading import grade_shot
 
-        grade_shot(node.params, _ordered(node, inputs)[0], ctx.film, workdir)
+        ordered = _ordered(node, inputs)
+        grade_shot(node.params, ordered[0], ctx.film, workdir, ordered[1] if len(ordered) > 1 else None)
 
     def op_assemble(self, node: PlanNode, inputs: dict[str, NodeOutputs], workdir: Path, ctx: RunContext) -> None:
         from .filtergraph import assemble
@@ -129,7 +130,8 @@ class PreviewBackend(Backend):
         mix = ordered[int(p["mix_input"])] if "mix_input" in p else next(o for o in ordered if o.op == "mix")
         picture = next((o for o in ordered if o.op == "assemble"), None)
         edit = json.loads(picture.path("edit.json").read_text(encoding="utf-8")) if picture else None
-        run_qc(p, encodes, mix, edit, workdir / "qc.json")
+        grades = [(g, ordered[int(g["input"])]) for g in p.get("grades", [])]
+        run_qc(p, encodes, mix, edit, workdir / "qc.json", grades)
 
     # --- sound ---------------------------------------------------------------------
 

@@ -32,7 +32,7 @@ from filmc.runtime.colour.cube import atomic_write_text
 
 from .drawing import hex_rgb
 from .motion import Motion, evaluate
-from .tools import frames_to_seconds, seconds_text, timebase
+from .tools import frames_to_seconds, objects_root, seconds_text, timebase
 
 WIPES = {"left": "wipeleft", "right": "wiperight", "up": "wipeup", "down": "wipedown"}
 SCALE_FLAGS = "bilinear"
@@ -50,6 +50,9 @@ class Shot:
     fade_in: int
     fade_out: int
     fade_colour: str
+    grade_filter: str | None = None
+    """The colour library's baked stages (lut1d,lut3d,lut1d; objects-relative files), run in float;
+    when None, `cube` (if any) is applied as a single lut3d."""
 
 
 def xfade_name(transition: dict[str, Any]) -> str:
@@ -91,7 +94,7 @@ def _layer_chain(path: str, pix_fmt: str, layer: dict[str, Any], lw: int, lh: in
     the subjects' alpha)."""
     parts = [f"movie={path}", f"format={pix_fmt}"]
     if grade and not still:
-        parts.append(grade)
+        parts.append(in_float(grade, pix_fmt))
     zoom, x, y = layer["zoom"], layer["x"], layer["y"]
     if layer["zoom_constant"]:
         k = evaluate(zoom, 0)
@@ -113,6 +116,28 @@ def _layer_chain(path: str, pix_fmt: str, layer: dict[str, Any], lw: int, lh: in
     return ",".join(parts)
 
 
+def in_float(grade: str, pix_fmt: str) -> str:
+    """Run a grade's LUT stages on float pixels: between a 1D shaper, the 3D LUT and a steep 1D output
+    encoding, 8-bit intermediates would cost several codes in the shadows."""
+    if not grade.startswith("lut1d"):
+        return grade
+    wide = "gbrapf32le" if pix_fmt == "rgba" else "gbrpf32le"
+    return f"format={wide},{grade},format={pix_fmt}"
+
+
+def grade_filter(grade: NodeOutputs, info: dict[str, Any]) -> str | None:
+    """The filter of a grade node's baked stages (grade.json `stages`), paths relative to the objects folder."""
+    stages = info.get("stages")
+    if info.get("identity") or not stages:
+        return None
+    folder = grade.directory.relative_to(objects_root(grade)).as_posix()
+    parts = []
+    for stage in stages:
+        options = ":interp=tetrahedral" if stage["filter"] == "lut3d" else ":interp=linear"
+        parts.append(f"{stage['filter']}=file={folder}/{stage['file']}{options}")
+    return ",".join(parts)
+
+
 def _even(value: float) -> int:
     return max(2, int(round(value / 2)) * 2)
 
@@ -120,7 +145,7 @@ def _even(value: float) -> int:
 def shot_chain(s: Shot, width: int, height: int, fps: str) -> list[str]:
     """Filter statements that produce [s<i>] for one shot."""
     i, src, out = s.index, s.info["source"], f"[s{s.index}]"
-    grade = f"lut3d=file={s.cube}:interp=tetrahedral" if s.cube else ""
+    grade = s.grade_filter or (f"lut3d=file={s.cube}:interp=tetrahedral" if s.cube else "")
     fades = []
     if s.fade_in:
         fades.append(f"fade=t=in:s=0:n={s.fade_in}:color={_colour(s.fade_colour)}")
@@ -131,7 +156,7 @@ def shot_chain(s: Shot, width: int, height: int, fps: str) -> list[str]:
         fades.append(f"fade=t=out:s={start}:n={s.frames - 1 - start}:color={_colour(s.fade_colour)}")
     tail = "".join("," + f for f in fades)
     if src["kind"] == "clip":
-        graded = f",{grade}" if grade else ""
+        graded = f",{in_float(grade, 'gbrp')}" if grade else ""
         return [f"movie={src['clip']},settb=expr={timebase(fps)},setpts=N,fps={fps},format=gbrp,setsar=1{graded}"
                 f"{tail}{out}"]
     motion = Motion.from_json({k: v for k, v in src.items() if k in Motion.__dataclass_fields__})
@@ -147,7 +172,7 @@ def shot_chain(s: Shot, width: int, height: int, fps: str) -> list[str]:
         lines.append(f"{picture}[u{i}]overlay=x=0:y=0:format=gbrp[c{i}]")
         picture = f"[c{i}]"
     # A still shot is graded once after compositing (one frame); a moving one was graded per layer.
-    graded = grade if still and grade else "null"
+    graded = in_float(grade, "gbrp") if still and grade else "null"
     box = src.get("burnin_box")
     after = (("," + _loop(s.frames, fps)) if still else "") + tail
     if box:
@@ -247,7 +272,8 @@ def assemble(params: dict[str, Any], inputs: list[NodeOutputs], workdir: Path) -
         shots.append(Shot(index=len(shots), shot=clip["shot"], frames=int(clip["frames"]), info=info,
                           cube=None if info.get("identity") else ref(grade, "grade.cube"),
                           fade_in=int(clip.get("fade_in") or 0), fade_out=int(clip.get("fade_out") or 0),
-                          fade_colour=str(clip.get("fade_colour") or "#000000")))
+                          fade_colour=str(clip.get("fade_colour") or "#000000"),
+                          grade_filter=grade_filter(grade, info)))
     if not shots:
         raise NodeError("assemble: the film has no shots")
     graph, edit = build_graph(shots, params.get("transitions") or [], width, height, fps)

@@ -1,30 +1,42 @@
-"""The `grade` op: the shot's grade chain baked into one 33^3 `.cube` for ffmpeg's lut3d.
+"""The `grade` op: the shot's colour chain baked by the colour library for ffmpeg.
 
 Preview pixels (painted stills, conformed footage) are display code values in
-the film's output space, so the chain is display -> working space -> grade
-(exposure, white balance, contrast, saturation, LUT at strength; see
+the film's output space, so the chain is display -> working space -> shot match
+-> grade (exposure, white balance, contrast, saturation, LUT at strength; see
 runtime/colour/chain.py) -> display, converted colorimetrically: the ACES view's
 inverse is not exact (a neutral round trip moves saturated colours by up to 0.56),
 while the colorimetric one is, so an almost-neutral grade looks almost neutral.
-A neutral grade is the exact
-identity (a 2^3 cube, which assemble leaves out of the graph). The bake's error
-against the exact chain is measured on the colour library's test chart and kept
-in grade.json, with everything assemble needs to know about the shot's source.
+
+The build applies `bake_chain`'s stages (1D shaper, 65^3 tetrahedral LUT, 1D
+output encoding; files bake_*.cube, listed in grade.json `stages`) in float:
+measured <= 1 10-bit code on in-gamut chart colours for display-referred
+sources, where a single 33^3 cube erred by up to 12.8 codes. grade.cube is one
+33^3 cube of the same chain for thumbnails (the contact sheet). The bake's error
+(measure_bake, chart only) is kept in grade.json for QC.
+
+Shot matching: a non-reference shot's grade node also takes its scene's
+reference shot's compose (or conform) node; each side's colour statistics come
+from a representative picture (the keyframe's background + subjects composite,
+or a conformed clip's middle frame) converted to the working space, and the
+LabTransfer correction (runtime/colour/match.py) becomes the chain's match step,
+so it is baked with the grade. A neutral grade with no match is the exact
+identity (a 2^3 cube, which assemble leaves out of the graph).
 """
 
 from __future__ import annotations
 
+import atexit
 import json
+import shutil
 import tempfile
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from filmc.compiler.plan import resolve_path
 from filmc.runtime.backend import NodeError, NodeOutputs
-from filmc.runtime.colour.bake import Bake, measure_bake
-from filmc.runtime.colour.chain import build_chain
+from filmc.runtime.colour.bake import Bake, bake_chain, measure_bake
+from filmc.runtime.colour.chain import ColourChain, build_chain
 from filmc.runtime.colour.cube import (
     Cube,
     LutError,
@@ -33,14 +45,19 @@ from filmc.runtime.colour.cube import (
     lattice_inputs,
     write_cube,
 )
-from filmc.runtime.colour.ffmpeg_filters import lut3d_filter
 from filmc.runtime.colour.grade import Grade, GradeError
-from filmc.runtime.colour.spaces import ColourSpaceError
+from filmc.runtime.colour.match import LabTransfer, ShotMatch, match_shot
+from filmc.runtime.colour.spaces import ColourSpaceError, convert, space
 
-from .tools import ref
+from .tools import objects_root, ref
 
 CUBE_SIZE = 33
+BAKE_SIZE = 65
+"""Measured: 65^3 keeps display-referred bakes under 1 code (97^3: 0.6) at 40% of the bake time and size."""
+STATS_WIDTH = 256
+"""Statistics are taken on pictures scaled to this width: means and spreads barely move, time does."""
 NEUTRAL = {"exposure": 0.0, "contrast": 1.0, "saturation": 1.0, "temperature": 0.0, "tint": 0.0}
+STAGE_FILES = {"shaper": "bake_shaper.cube", "cube": "bake_lut.cube", "encoder": "bake_encode.cube"}
 
 
 def is_neutral(grade: dict[str, Any]) -> bool:
@@ -60,53 +77,149 @@ def shot_source(source: NodeOutputs) -> dict[str, Any]:
     raise NodeError(f"grade cannot take a {source.op} node as its source")
 
 
-def grade_shot(params: dict[str, Any], source: NodeOutputs, film: str, workdir: Path) -> None:
-    """Write grade.cube and grade.json into `workdir`."""
+def _composite(background: Path, subjects: Path, resolution: tuple[int, int]) -> np.ndarray:
+    """Subjects over background, cropped to the frame the camera sees at rest (the layers' centre)."""
+    from PIL import Image
+
+    with Image.open(background) as bg, Image.open(subjects) as fg:
+        picture = bg.convert("RGBA")
+        picture.alpha_composite(fg.convert("RGBA").resize(picture.size))
+    width, height = min(resolution[0], picture.width), min(resolution[1], picture.height)
+    left, top = (picture.width - width) // 2, (picture.height - height) // 2
+    return _small(picture.convert("RGB").crop((left, top, left + width, top + height)))
+
+
+def _small(picture: Any) -> np.ndarray:
+    from PIL import Image
+
+    if picture.width > STATS_WIDTH:
+        picture = picture.resize((STATS_WIDTH, max(1, round(picture.height * STATS_WIDTH / picture.width))),
+                                 Image.Resampling.BILINEAR)
+    return np.asarray(picture, dtype=np.float32) / 255.0
+
+
+def _middle_frame(clip: Path) -> np.ndarray:
+    import av
+    from PIL import Image
+
+    with av.open(str(clip)) as container:
+        frames = [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
+    if not frames:
+        raise NodeError(f"shot match: {clip.name} has no frames")
+    return _small(Image.fromarray(frames[len(frames) // 2]))
+
+
+def match_picture(outputs: NodeOutputs, resolution: tuple[int, int]) -> np.ndarray:
+    """A shot's representative picture (H x W x 3 display codes, 0-1) from its compose, animate or conform."""
+    if outputs.op == "compose":
+        return _composite(outputs.path("background.png"), outputs.path("subjects.png"), resolution)
+    if outputs.op == "animate":
+        layers = json.loads(outputs.path("motion.json").read_text(encoding="utf-8"))["layers"]
+        root = objects_root(outputs)
+        return _composite(root / layers["background"], root / layers["subjects"], resolution)
+    if outputs.op == "conform":
+        return _middle_frame(outputs.path(outputs.single().name))
+    raise NodeError(f"shot match cannot read pictures from a {outputs.op} node")
+
+
+def _linear(working: str) -> str:
+    return "ACEScg" if space(working).kind == "log" else space(working).name
+
+
+def shot_match(shot: str, source: NodeOutputs, reference: NodeOutputs, display: str, working: str,
+               resolution: tuple[int, int]) -> ShotMatch:
+    """The shot's correction to the reference, from their pictures in the scene-linear working space."""
+    lin = _linear(working)
+    frames = convert(match_picture(source, resolution), display, lin)
+    target = convert(match_picture(reference, resolution), display, lin)
+    return match_shot(frames, target, working=lin, shot=shot)
+
+
+def grade_shot(params: dict[str, Any], source: NodeOutputs, film: str, workdir: Path,
+               reference: NodeOutputs | None = None) -> None:
+    """Write grade.cube, the bake's stage files and grade.json into `workdir`."""
     g = params["grade"]
     out = str(params.get("output_space") or "rec709")
+    working = str(params.get("working_space") or "ACEScg")
     info: dict[str, Any] = {"shot": params["shot"], "frames": params["frames"], "fps": params["fps"],
                             "resolution": params["resolution"], "grade": g, "output_space": out,
                             "working_space": params.get("working_space"), "cube": "grade.cube",
-                            "source": shot_source(source)}
+                            "source": shot_source(source), "match": None, "stages": []}
+    match = params.get("match")
+    correction: LabTransfer | None = None
+    if match and reference is not None:
+        try:
+            size = (int(params["resolution"][0]), int(params["resolution"][1]))
+            m = shot_match(params["shot"], source, reference, out, working, size)
+        except ColourSpaceError as exc:
+            raise NodeError(f"shot match of {params['shot']}: {exc}") from None
+        correction = m.correction
+        info["match"] = {"reference": match["reference"], "delta_e_before": round(m.delta_e_before, 3),
+                         "delta_e_after": round(m.delta_e_after, 3), "correction": correction.params()}
     cube_path = workdir / "grade.cube"
-    if is_neutral(g):
+    if is_neutral(g) and correction is None:
         write_cube(cube_path, Cube(identity_table(2), title="filmc identity grade"))
         info.update(identity=True, size=2, accuracy=None)
-    else:
-        lut = resolve_path(g["lut"]["path"], film) if g.get("lut") else None
-        if lut is not None and not lut.is_file():
-            raise NodeError(f"grade {g.get('name') or ''}: LUT file not found: {lut}")
-        key = json.dumps({"grade": g, "lut": str(lut), "lut_sha": (g.get("lut") or {}).get("sha256"), "out": out,
-                          "working": params.get("working_space")}, sort_keys=True)
-        try:
-            text, accuracy = _bake(key)
-        except (GradeError, LutError, ColourSpaceError) as exc:
-            raise NodeError(f"grade {g.get('name') or ''} of shot {params['shot']}: {exc}") from None
-        atomic_write_text(cube_path, text)
-        info.update(identity=False, size=CUBE_SIZE, accuracy=accuracy)
+        atomic_write_text(workdir / "grade.json", json.dumps(info, indent=1, sort_keys=True))
+        return
+    lut = resolve_path(g["lut"]["path"], film) if g.get("lut") else None
+    if lut is not None and not lut.is_file():
+        raise NodeError(f"grade {g.get('name') or ''}: LUT file not found: {lut}")
+    try:
+        chain = _chain(g, lut, out, working, correction)
+        bake, accuracy = _bake(chain)
+        _thumbnail_cube(chain, cube_path, g)
+    except (GradeError, LutError, ColourSpaceError) as exc:
+        raise NodeError(f"grade {g.get('name') or ''} of shot {params['shot']}: {exc}") from None
+    for kind in ("shaper", "cube", "encoder"):
+        path = getattr(bake, kind)
+        if path is not None:
+            name = STAGE_FILES[kind]
+            shutil.copyfile(path, workdir / name)
+            info["stages"].append({"filter": "lut3d" if kind == "cube" else "lut1d", "file": name})
+    info.update(identity=False, size=CUBE_SIZE, bake_size=BAKE_SIZE, accuracy=accuracy,
+                chain=chain.describe())
     atomic_write_text(workdir / "grade.json", json.dumps(info, indent=1, sort_keys=True))
 
 
-@lru_cache(maxsize=32)
-def _bake(key: str) -> tuple[str, dict[str, Any]]:
-    """The cube text and its measured accuracy for one grade; shots sharing a grade (a style's)
-    share the work within a worker process."""
-    spec = json.loads(key)
-    g, out = spec["grade"], spec["out"]
-    lut = Path(spec["lut"]) if g.get("lut") else None
+def _chain(g: dict[str, Any], lut: Path | None, out: str, working: str,
+           correction: LabTransfer | None) -> ColourChain:
     grade = Grade(lut=lut, strength=float(g.get("strength") or 0.0) if lut else 1.0,
                   exposure=float(g.get("exposure", 0.0)), contrast=float(g.get("contrast", 1.0)),
                   pivot=float(g.get("pivot", 0.18)), saturation=float(g.get("saturation", 1.0)),
                   temperature=float(g.get("temperature", 0.0)), tint=float(g.get("tint", 0.0)))
-    chain = build_chain(grade, out, out, working=str(spec.get("working") or "ACEScg"), rendering="colorimetric")
+    return build_chain(grade, out, out, working=working, rendering="colorimetric", match=correction)
+
+
+_BAKES: dict[str, tuple[Bake, dict[str, Any]]] = {}
+_BAKE_DIR: list[Path] = []
+
+
+def _bake_dir() -> Path:
+    """A per-process folder of bakes: shots that share a chain (a style's grade) share the work."""
+    if not _BAKE_DIR:
+        folder = Path(tempfile.mkdtemp(prefix="filmc-bakes-"))
+        atexit.register(shutil.rmtree, folder, True)
+        _BAKE_DIR.append(folder)
+    return _BAKE_DIR[0]
+
+
+def _bake(chain: ColourChain) -> tuple[Bake, dict[str, Any]]:
+    """bake_chain's files for `chain` and their measured error on the chart's in-gamut colours."""
+    key = chain.signature()
+    if key not in _BAKES:
+        bake = bake_chain(chain, _bake_dir(), size=BAKE_SIZE)
+        report = measure_bake(chain, bake, random=False)
+        accuracy = {"max_10bit_codes": round(report.max_codes, 3), "p99_10bit_codes": round(report.p99_codes, 3),
+                    "in_gamut": report.in_gamut, "chart": report.total}
+        _BAKES[key] = (bake, accuracy)
+    return _BAKES[key]
+
+
+def _thumbnail_cube(chain: ColourChain, path: Path, g: dict[str, Any]) -> None:
+    """One display-in, display-out 33^3 cube of the chain, for pictures graded in numpy (thumbnails)."""
     values = chain.apply(lattice_inputs(CUBE_SIZE).reshape(-1, 3).astype(np.float32))
     table = np.clip(values.astype(np.float64), 0.0, 1.0).reshape(CUBE_SIZE, CUBE_SIZE, CUBE_SIZE, 3)
     cube = Cube(table, title=f"filmc grade {g.get('name') or ''}".strip(),
                 comments=tuple(f"step: {s}" for s in chain.describe()))
-    with tempfile.TemporaryDirectory() as tmp:
-        path = write_cube(Path(tmp) / "grade.cube", cube)
-        report = measure_bake(chain, Bake(path, None, None, lut3d_filter(path)), engine="numpy")
-        text = path.read_text(encoding="utf-8")
-    accuracy = {"max_10bit_codes": round(report.max_codes, 3), "p99_10bit_codes": round(report.p99_codes, 3),
-                "in_gamut": report.in_gamut, "chart": report.total}
-    return text, accuracy
+    write_cube(path, cube)

@@ -208,9 +208,55 @@ def _loudness(checks: list[Check], path: Path, target: float, tolerance: float, 
            f"dBTP, margin {margin} dB" if margin else "dBTP")
 
 
+BAKE_TARGET_CODES = 2.0
+"""The most a grade's bake may err on in-gamut chart colours, in 10-bit codes."""
+MATCH_TARGET_DELTA_E = 3.0
+"""The most a matched shot's mean colour may differ from its scene's reference (CIEDE2000)."""
+
+
+def colour_report(grades: list[tuple[dict[str, Any], NodeOutputs]]) -> tuple[dict[str, Any], list[Check]]:
+    """Per distinct grade bake: its max error in 10-bit codes; per matched shot: ΔE2000 of its mean colour
+    to the reference before and after matching (from each grade node's grade.json)."""
+    bakes: dict[str, dict[str, Any]] = {}
+    shots = []
+    checks: list[Check] = []
+    for entry, node in grades:
+        info = json.loads(node.path("grade.json").read_text(encoding="utf-8"))
+        accuracy = info.get("accuracy")
+        name = (info.get("grade") or {}).get("name") or "neutral"
+        match = info.get("match")
+        shot = {"shot": entry["shot"], "scene": entry.get("scene"), "grade": name,
+                "identity": bool(info.get("identity")), "bake_max_10bit_codes": None, "match": match}
+        if accuracy is not None:
+            shot["bake_max_10bit_codes"] = accuracy["max_10bit_codes"]
+            key = f"{name} + match of {entry['shot']} to {match['reference']}" if match else name
+            bakes.setdefault(key, {"grade": name, "matched_to": match["reference"] if match else None,
+                                   "shots": [], **accuracy})["shots"].append(entry["shot"])
+        shots.append(shot)
+    for key, bake in bakes.items():
+        codes = bake["max_10bit_codes"]
+        ok = codes <= BAKE_TARGET_CODES
+        # Passing colour checks are "info" so the build's summary prints their figures.
+        _check(checks, f"grade bake {key}", ok, BAKE_TARGET_CODES, codes, "info" if ok else "warning",
+               f"bake max error {codes:.2f} 10-bit codes on {bake['in_gamut']} in-gamut chart colours "
+               f"({len(bake['shots'])} shot(s))")
+    for shot in shots:
+        m = shot["match"]
+        if m is None:
+            continue
+        ok = m["delta_e_after"] <= MATCH_TARGET_DELTA_E
+        _check(checks, f"shot match {shot['shot']}", ok, MATCH_TARGET_DELTA_E, m["delta_e_after"],
+               "info" if ok else "warning",
+               f"mean colour ΔE2000 to reference {m['reference']}: {m['delta_e_before']:.2f} before, "
+               f"{m['delta_e_after']:.2f} after matching")
+    return {"bakes": list(bakes.values()), "shots": shots}, checks
+
+
 def run_qc(params: dict[str, Any], encodes: list[NodeOutputs], mix: NodeOutputs, edit: dict[str, Any] | None,
-           out: Path) -> dict[str, Any]:
-    """Measure every encode and the mix; write qc.json to `out` and return the report."""
+           out: Path, grades: list[tuple[dict[str, Any], NodeOutputs]] | None = None) -> dict[str, Any]:
+    """Measure every encode and the mix; write qc.json to `out` and return the report.
+
+    `grades` (qc entry, grade node) adds the colour section: bake accuracy and shot-match ΔE."""
     expect = params["expect"]
     tolerance = float(expect.get("loudness_tolerance_lu", 1.0))
     peak = float(expect.get("true_peak_dbtp", -1.0))
@@ -229,6 +275,8 @@ def run_qc(params: dict[str, Any], encodes: list[NodeOutputs], mix: NodeOutputs,
     mix_checks: list[Check] = []
     _loudness(mix_checks, mix.path("mix.wav"), float(expect["loudness_lufs"]), tolerance, peak, 0.0)
     picture_checks = judge_picture(scanned, edit, expect["fps"]) if scanned else []
+    colour, colour_checks = colour_report(grades or [])
+    picture_checks += colour_checks
     everything = [c for p in profiles for c in p["checks"]] + mix_checks + picture_checks
     errors = sum(1 for c in everything if not c.ok and c.severity == "error")
     warnings = sum(1 for c in everything if not c.ok and c.severity == "warning")
@@ -239,6 +287,7 @@ def run_qc(params: dict[str, Any], encodes: list[NodeOutputs], mix: NodeOutputs,
         "expect": expect,
         "profiles": [{**p, "checks": [asdict(c) for c in p["checks"]]} for p in profiles],
         "mix": {"checks": [asdict(c) for c in mix_checks]},
+        "colour": colour,
         "picture": {"scanned": scanned, "judged_against_edit": edit is not None,
                     "checks": [asdict(c) for c in picture_checks]},
     }

@@ -85,7 +85,8 @@ def test_only_dry_run_clean_backends_doctor(tmp_path: Path) -> None:
     only = run_build(film, tmp_path / "out", cache, only=["first/s01_002"])
     assert only.code == 0, only.stderr
     ran = Counter(op for op, _ in executed_since(cache, 0))
-    assert ran == Counter({"plate": 1, "portrait": 1, "compose": 1, "animate": 1, "grade": 1})
+    # s01_002's grade is matched to its scene's reference shot, so the reference's keyframe is composed too.
+    assert ran == Counter({"plate": 1, "portrait": 1, "compose": 2, "animate": 1, "grade": 1})
 
     full = run_build(film, tmp_path / "out", cache)
     assert full.code == 0
@@ -93,7 +94,9 @@ def test_only_dry_run_clean_backends_doctor(tmp_path: Path) -> None:
     clean = _filmc("clean", str(film), "--unreferenced", "--scale", "1", "--cache", str(cache))
     assert clean.returncode == 0, clean.stderr
     removed = int(clean.stderr.split("removed ")[1].split(" ")[0])
-    assert removed == 7  # the old s01_001 compose/animate/grade, assemble, encode, contact sheet, qc
+    # the old s01_001 compose/animate/grade, s01_002's grade (matched to s01_001's keyframe), assemble, encode,
+    # contact sheet, qc
+    assert removed == 8
 
     backends = _filmc("backends", "--json")
     assert backends.returncode == 0

@@ -1,0 +1,125 @@
+"""Grading and shot matching in preview builds, measured on a film whose shots are tinted apart.
+
+The build is the real `filmc build` path; qc.json is read as delivered, and the delivered
+picture is decoded with PyAV and measured independently (CIEDE2000 via colour-science).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import av
+import colour
+import numpy as np
+import pytest
+from cb_support import FILM, TINTS, Built, run_build, write_tinted_film
+from filmc.compiler.check import check_file
+from filmc.compiler.plan import build_plan
+from filmc.runtime.build import qc_summary
+
+SHOTS = ["s01_001", *TINTS]
+SHOT_FRAMES = 12
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    root = tmp_path_factory.mktemp("tinted")
+    film = write_tinted_film(root / "film")
+    result = run_build(film, root / "out", root / "cache")
+    assert result.code == 0, result.stderr
+    return result
+
+
+def _plan(text: str, folder: Path):
+    film = write_tinted_film(folder)
+    film.write_text(text, encoding="utf-8")
+    result = check_file(film)
+    assert result.film is not None, [d.message for d in result.diagnostics]
+    return build_plan(result.film)
+
+
+def test_plan_feeds_the_reference_shot_to_each_other_grade(tmp_path: Path) -> None:
+    plan = _plan(FILM, tmp_path)
+    nodes = {n.id: n for n in plan.nodes}
+    grades = {n.params["shot"]: n for n in plan.nodes if n.op == "grade"}
+    assert "match" not in grades["s01_001"].params and len(grades["s01_001"].inputs) == 1
+    compose = next(n for n in plan.nodes if n.op == "compose" and n.params["shot"] == "s01_001")
+    for shot in TINTS:
+        g = grades[shot]
+        assert g.params["match"] == {"reference": "s01_001", "input": 1}
+        assert g.inputs[1] == compose.id
+        assert nodes[g.inputs[0]].op == "conform"
+    qc = next(n for n in plan.nodes if n.op == "qc")
+    assert [e["shot"] for e in qc.params["grades"]] == SHOTS
+    assert all(qc.inputs[e["input"]] == grades[e["shot"]].id for e in qc.params["grades"])
+
+
+def test_a_shot_marked_reference_is_the_scene_reference(tmp_path: Path) -> None:
+    plan = _plan(FILM.replace('media "green.mkv" }', 'media "green.mkv"; reference }'), tmp_path)
+    grades = {n.params["shot"]: n for n in plan.nodes if n.op == "grade"}
+    conform = next(n for n in plan.nodes if n.op == "conform" and n.params["shot"] == "green")
+    assert "match" not in grades["green"].params
+    for shot in ("s01_001", "red", "blue"):
+        assert grades[shot].params["match"]["reference"] == "green"
+        assert grades[shot].inputs[1] == conform.id
+
+
+def test_qc_reports_every_shots_match_to_its_reference(built: Built) -> None:
+    shots = {s["shot"]: s for s in built.qc()["colour"]["shots"]}
+    assert list(shots) == SHOTS
+    assert shots["s01_001"]["match"] is None
+    for name in TINTS:
+        m = shots[name]["match"]
+        assert m["reference"] == "s01_001"
+        assert m["delta_e_before"] > 3.0, (name, m)
+        assert m["delta_e_after"] <= 3.0, (name, m)
+
+
+def test_qc_reports_bake_error_within_two_codes(built: Built) -> None:
+    report = built.qc()
+    bakes = report["colour"]["bakes"]
+    # The reference's grade, then one bake per matched shot (each has its own correction).
+    assert len(bakes) == 1 + len(TINTS)
+    assert sorted(s for b in bakes for s in b["shots"]) == sorted(SHOTS)
+    for bake in bakes:
+        assert bake["grade"] == "std.warm"
+        assert bake["in_gamut"] > 500
+        assert bake["max_10bit_codes"] <= 2.0, bake
+    summary = qc_summary(report)
+    assert "grade bake std.warm:" in summary and "10-bit codes" in summary
+    for name in TINTS:
+        assert f"shot match {name}:" in summary
+
+
+def _shot_means(path: Path) -> list[np.ndarray]:
+    """Mean CIELAB of each shot's middle frame in the delivered file (rec709 codes as sRGB-ish display)."""
+    with av.open(str(path)) as container:
+        frames = [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
+    assert len(frames) == SHOT_FRAMES * len(SHOTS)
+    means = []
+    for k in range(len(SHOTS)):
+        # Below the burn-in band at the top, above the action line at the bottom.
+        picture = frames[k * SHOT_FRAMES + SHOT_FRAMES // 2][20:60].astype(np.float64) / 255.0
+        lab = colour.XYZ_to_Lab(colour.RGB_to_XYZ(picture ** 2.4, colour.RGB_COLOURSPACES["ITU-R BT.709"]))
+        means.append(lab.reshape(-1, 3).mean(axis=0))
+    return means
+
+
+def test_delivered_shots_match_the_reference(built: Built) -> None:
+    means = _shot_means(built.out / "tinted.mp4")
+    for name, mean in zip(TINTS, means[1:], strict=True):
+        delta = float(colour.delta_E(mean, means[0], method="CIE 2000"))
+        assert delta <= 3.0, (name, delta)
+
+
+def test_build_applies_the_baked_stages_in_float(built: Built) -> None:
+    graphs = list((built.out.parent / "cache" / "objects").glob("*/*/filtergraph.txt"))
+    assert len(graphs) == 1
+    text = graphs[0].read_text()
+    assert text.count("lut1d=file=") == 2 * len(SHOTS) and text.count("lut3d=file=") == len(SHOTS)
+    assert "format=gbrpf32le,lut1d=" in text
+    for grade_json in (built.out.parent / "cache" / "objects").glob("*/*/grade.json"):
+        info = json.loads(grade_json.read_text())
+        assert [s["filter"] for s in info["stages"]] == ["lut1d", "lut3d", "lut1d"]
+        assert all((grade_json.parent / s["file"]).is_file() for s in info["stages"])
