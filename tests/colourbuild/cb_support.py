@@ -50,7 +50,7 @@ def tinted_clip(path: Path, tint: tuple[float, float, float], frames: int = 24) 
 FILM = """film "Tinted" {
   resolution 128x72
   fps 24
-  export web_mp4
+  export web_mp4, hdr10_hevc
 }
 style warmish { grade std.warm at 60% }
 location room "A painted room" { look "a room"; plate "base.png" }

@@ -7,6 +7,7 @@ picture is decoded with PyAV and measured independently (CIEDE2000 via colour-sc
 from __future__ import annotations
 
 import json
+import struct
 from pathlib import Path
 
 import av
@@ -17,6 +18,8 @@ from cb_support import FILM, TINTS, Built, run_build, write_tinted_film
 from filmc.compiler.check import check_file
 from filmc.compiler.plan import build_plan
 from filmc.runtime.build import qc_summary
+from filmc.runtime.colour.tags import FFMPEG_TAGS
+from filmc.runtime.media_tools import probe
 
 SHOTS = ["s01_001", *TINTS]
 SHOT_FRAMES = 12
@@ -107,7 +110,7 @@ def _shot_means(path: Path) -> list[np.ndarray]:
 
 
 def test_delivered_shots_match_the_reference(built: Built) -> None:
-    means = _shot_means(built.out / "tinted.mp4")
+    means = _shot_means(built.out / "tinted_web_mp4.mp4")
     for name, mean in zip(TINTS, means[1:], strict=True):
         delta = float(colour.delta_E(mean, means[0], method="CIE 2000"))
         assert delta <= 3.0, (name, delta)
@@ -123,3 +126,41 @@ def test_build_applies_the_baked_stages_in_float(built: Built) -> None:
         info = json.loads(grade_json.read_text())
         assert [s["filter"] for s in info["stages"]] == ["lut1d", "lut3d", "lut1d"]
         assert all((grade_json.parent / s["file"]).is_file() for s in info["stages"])
+
+
+def _side_data(path: Path) -> dict[str, tuple[int, ...]]:
+    """The first frame's HDR side data as signed 32-bit words, by type name."""
+    with av.open(str(path)) as container:
+        frame = next(container.decode(video=0))
+        wanted = {"MASTERING_DISPLAY_METADATA", "CONTENT_LIGHT_LEVEL"}
+        return {sd.type.name: struct.unpack(f"<{len(bytes(sd)) // 4}i", bytes(sd)) for sd in frame.side_data
+                if sd.type.name in wanted}
+
+
+@pytest.mark.parametrize("profile", ["web_mp4", "hdr10_hevc"])
+def test_every_export_carries_its_profiles_colour_tags(built: Built, profile: str) -> None:
+    colour_name = "hdr10" if profile == "hdr10_hevc" else "rec709"
+    tags = FFMPEG_TAGS[colour_name]
+    v = probe(built.out / f"tinted_{profile}.mp4").video()
+    assert v is not None
+    assert [v.color_primaries, v.color_trc, v.color_space, v.color_range] == [
+        tags.primaries, tags.trc, tags.matrix, tags.range]
+    qc = {p["profile"]: p for p in built.qc()["profiles"]}[f"std.{profile}"]
+    assert next(c for c in qc["checks"] if c["name"] == "colour tags")["ok"]
+
+
+def test_hdr10_export_carries_mastering_display_and_light_levels(built: Built) -> None:
+    path = built.out / "tinted_hdr10_hevc.mp4"
+    with av.open(str(path)) as container:
+        cc = container.streams.video[0].codec_context
+        assert (cc.pix_fmt, cc.profile) == ("yuv420p10le", "Main 10")
+    side = _side_data(path)
+    md = FFMPEG_TAGS["hdr10"].mastering_display
+    assert md is not None
+    words = side["MASTERING_DISPLAY_METADATA"]
+    # AVMasteringDisplayMetadata: R, G, B, white point (x, y rationals), min and max luminance, flags.
+    xy = [words[k] / words[k + 1] for k in range(0, 16, 2)]
+    expected = [*md.red, *md.green, *md.blue, *md.white]
+    assert np.allclose(xy, expected, atol=1 / 50000), (xy, expected)
+    assert words[18] / words[19] == pytest.approx(md.max_nits) and words[16] / words[17] == pytest.approx(md.min_nits)
+    assert side["CONTENT_LIGHT_LEVEL"] == (1000, 400)
