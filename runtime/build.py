@@ -16,6 +16,7 @@
 The OTIO timeline points every shot clip at the first profile's encoded film
 (which is one file), with the clip's source range at its record position; the
 frames under a transition are therefore the film's own, already mixed frames.
+(When every profile is an image sequence, shot clips stay MissingReferences.)
 Dialogue, bed and effect clips point at their rendered WAVs under `audio/`.
 """
 
