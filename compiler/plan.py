@@ -49,6 +49,10 @@ DIALOGUE_LEVEL_DB = -20.0
 DEFAULT_SFX_LEVEL_DB = -18.0
 SPEECH_REFERENCE_LUFS = -20.0
 TRUE_PEAK_DBTP = -1.0
+LOSSY_TRUE_PEAK_MARGIN_DB = 1.0
+"""Lossy encoders (AAC, Opus) overshoot the peaks of the master they are given (measured -0.8 dBTP
+from a -1.0 dBTP 5.1 mix through AAC), so a film delivered lossy is mastered this much lower."""
+LOSSY_AUDIO = {"aac", "opus"}
 LOUDNESS_TOLERANCE_LU = 1.0
 LEAD_IN_SECONDS = Fraction(1, 4)
 """Silence before a shot's first line."""
@@ -293,6 +297,11 @@ class PlanLowering:
 
     def _span(self, span: Span | None) -> list[Span]:
         return [portable_span(span, self.base)] if span is not None else []
+
+    def _mix_ceiling(self) -> float:
+        """The mix's true-peak ceiling: the delivery target, less a margin when any export is lossy."""
+        lossy = any(self.film.definitions["profile"][p].get("audio", "aac") in LOSSY_AUDIO for p in self.profiles)
+        return TRUE_PEAK_DBTP - (LOSSY_TRUE_PEAK_MARGIN_DB if lossy else 0.0)
 
     def _profiles(self, names: list[str] | None) -> list[str]:
         wanted = names if names else (self.h.exports or [DEFAULT_PROFILE])
@@ -616,7 +625,7 @@ class PlanLowering:
             "frames": total,
             "fps": self.fps,
             "loudness_lufs": self.h.loudness_lufs,
-            "true_peak_dbtp": TRUE_PEAK_DBTP,
+            "true_peak_dbtp": self._mix_ceiling(),
             "layout": self.h.audio_layout,
             "sample_rate": SAMPLE_RATE,
         }
