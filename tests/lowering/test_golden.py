@@ -16,7 +16,7 @@ import pytest
 from filmc.compiler.check import CheckResult
 from filmc.compiler.plan import build_plan
 from filmc.compiler.timeline import build_timeline
-from lowering_support import FILM_NAME, GOLDEN
+from lowering_support import FILM_NAME, GOLDEN, REPO, checked
 
 UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
 
@@ -72,3 +72,18 @@ def test_outputs_do_not_depend_on_where_the_film_lives(small: CheckResult, film_
     a = otio.adapters.write_to_string(build_timeline(small.film), "otio_json")
     b = otio.adapters.write_to_string(build_timeline(moved.film), "otio_json")
     assert a == b
+
+
+SHORT = REPO / "examples" / "short" / "blackout.film"
+
+
+def test_short_example_plan_golden() -> None:
+    """The shipped short film's plan: any change to the language, std or lowering shows up here."""
+    _compare("blackout.plan.json", plan_json(checked(SHORT)))
+
+
+def test_short_example_timeline_golden() -> None:
+    film = checked(SHORT).film
+    text = otio.adapters.write_to_string(build_timeline(film, build_plan(film)), "otio_json")
+    assert str(REPO) not in text
+    _compare("blackout.otio", text if text.endswith("\n") else text + "\n")
