@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from filmc.compiler.check import check_file
 from filmc.compiler.diagnostics import render_all
 

@@ -7,7 +7,6 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
-
 from filmc.compiler.check import check_file
 
 HEADER = 'film "T" {\n  resolution 640x360\n  fps %s\n}\n'
