@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import bisect
 import difflib
-import os
 import re
 import sys
-import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, fields, is_dataclass
 from pathlib import Path
+
+from filmc.atomic import write_text
 
 from . import ast
 from .diagnostics import Diagnostic, render_all
@@ -131,18 +131,7 @@ def _short_diff(before: str, after: str, shown: str, colour: bool) -> str:
 
 
 def _write_atomically(path: Path, text: str) -> None:
-    mode = path.stat().st_mode & 0o7777
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_text(path, text, keep_mode=True)
 
 
 # --- the safety net --------------------------------------------------------------

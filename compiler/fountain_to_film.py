@@ -95,12 +95,12 @@ Notes and structure
 from __future__ import annotations
 
 import math
-import os
 import re
-import tempfile
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from filmc.atomic import write_text
 
 from .fountain import (
     Action,
@@ -905,13 +905,4 @@ def import_fountain(source: str | Path, output: str | Path | None = None) -> Pat
     dst = Path(output) if output is not None else src.with_suffix(".film")
     title = src.stem.replace("_", " ").replace("-", " ").strip().title() or None
     text = convert(read_fountain(src), title=title, source_name=src.name)
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{dst.name}.", suffix=".tmp", dir=dst.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        os.replace(tmp, dst)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return dst
+    return write_text(dst, text)

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import math
 import os
-import tempfile
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 import PyOpenColorIO as ocio
+from filmc.atomic import write_text
 
 from .spaces import apply_processor, config, cpu_processor
 
@@ -277,17 +277,7 @@ def format_cube(cube: Cube, decimals: int = 6) -> str:
 
 def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
     """Write text to a temp file in the same folder, then rename over `path`."""
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=f".{p.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        os.replace(tmp, p)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return p
+    return write_text(path, text)
 
 
 def write_cube(path: str | os.PathLike[str], cube: Cube, decimals: int = 6) -> Path:

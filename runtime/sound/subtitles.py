@@ -8,11 +8,12 @@ output. SRT prefixes the speaker (``RAE: Not tonight.``); WebVTT uses its voice 
 from __future__ import annotations
 
 import os
-import tempfile
 import textwrap
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+
+from filmc.atomic import write_text
 
 from .errors import SoundError
 
@@ -79,18 +80,7 @@ def to_webvtt(lines: Iterable[SubtitleLine | tuple], *, speakers: bool = True, w
 
 
 def _write_text(path: str | os.PathLike, text: str) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
-            out.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
+    return write_text(path, text)
 
 
 def write_srt(path: str | os.PathLike, lines: Iterable[SubtitleLine | tuple], *, speakers: bool = True) -> Path:

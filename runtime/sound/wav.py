@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import os
 import struct
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
+from filmc.atomic import replacing
 
 from .dsp import SAMPLE_RATE, as_frames
 from .errors import SoundError
@@ -63,22 +63,12 @@ def write_wav(path: str | os.PathLike, samples: np.ndarray, sample_rate: int = S
     data_bytes = n * channels * bits // 8
     if data_bytes > _MAX_RIFF_BYTES:
         raise SoundError(f"{path.name}: {data_bytes / 2**30:.1f} GiB is too large for a WAV file (4 GiB limit)")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(_header(channels, sample_rate, bits, data_bytes))
-            for start in range(0, n, _CHUNK_FRAMES):
-                out.write(_pcm_bytes(frames[start : start + _CHUNK_FRAMES], bits))
-            if data_bytes & 1:
-                out.write(b"\0")
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with replacing(path) as out:
+        out.write(_header(channels, sample_rate, bits, data_bytes))
+        for start in range(0, n, _CHUNK_FRAMES):
+            out.write(_pcm_bytes(frames[start : start + _CHUNK_FRAMES], bits))
+        if data_bytes & 1:
+            out.write(b"\0")
     return path
 
 
