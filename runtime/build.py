@@ -489,10 +489,33 @@ def deliver(plan: RenderPlan, film, cache: Cache, out: Path) -> dict[str, str]:
         timeline = build_timeline(film, plan, media=media, speech_durations=speech_frames, sfx_durations=sfx_frames)
         if film_files:  # image sequences only: the shot clips stay MissingReferences
             point_shots_at_film(timeline, film, film_files[0])
+        stems = {k.removeprefix("stem:"): out / v for k, v in delivered.items() if k.startswith("stem:")}
+        add_stem_tracks(timeline, film, stems)
         d.text(f"{title}.otio", otio.adapters.write_to_string(timeline, "otio_json"))
         delivered["timeline"] = f"{title}.otio"
     d.finish()
     return delivered
+
+
+STEM_ORDER = ("dialogue", "ambience", "music", "sfx")
+
+
+def add_stem_tracks(timeline, film, stems: dict[str, Path]) -> None:
+    """One muted audio track per delivered stem, a single clip over the whole film: an editor can
+    switch from the placed sources (A1-A4) to the mixed stems without relinking."""
+    import opentimelineio as otio
+    from filmc.compiler.plan import layout
+
+    rate = float(film.header.fps_fraction)
+    whole = otio.opentime.TimeRange(otio.opentime.RationalTime(0, rate),
+                                    otio.opentime.RationalTime(layout(film).total_frames, rate))
+    for index, name in enumerate(n for n in STEM_ORDER if n in stems):
+        track = otio.schema.Track(name=f"S{index + 1} {name.title()} stem", kind=otio.schema.TrackKind.Audio)
+        track.enabled = False
+        track.metadata["filmc"] = {"stem": name}
+        ref = otio.schema.ExternalReference(target_url=stems[name].resolve().as_uri(), available_range=whole)
+        track.append(otio.schema.Clip(name=f"{name} stem", media_reference=ref, source_range=whole))
+        timeline.tracks.append(track)
 
 
 def point_shots_at_film(timeline, film, picture: Path) -> None:

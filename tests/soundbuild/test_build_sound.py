@@ -135,6 +135,16 @@ def test_dialogue_stem_lines_up_with_timeline_clips(blackout: Built) -> None:
         assert abs(int(window[-1]) + 1 - b) <= 1, (a, b, window[-1])
 
 
+def test_timeline_references_the_delivered_stems(blackout: Built) -> None:
+    stems = {t.metadata["filmc"]["stem"]: t for t in blackout.timeline().audio_tracks() if "stem" in t.metadata.get(
+        "filmc", {})}
+    assert sorted(stems) == ["ambience", "dialogue", "music", "sfx"]
+    for name, track in stems.items():
+        (clip,) = track.find_clips()
+        assert clip.media_reference.target_url == (blackout.out / "stems" / f"{name}.wav").resolve().as_uri()
+        assert not track.enabled  # muted: A1-A4 carry the placed sources
+
+
 def test_encoded_film_meets_loudness_target(blackout: Built) -> None:
     m = measure_ebur128(blackout.out / "blackout.mp4")
     assert abs(m.integrated_lufs - (-14.0)) <= 0.5, m
