@@ -14,12 +14,18 @@ from pathlib import Path
 from typing import IO
 
 
+def _default_mode() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 @contextmanager
 def replacing(path: str | os.PathLike[str], mode: str = "wb", keep_mode: bool = False) -> Iterator[IO]:
     """Open a temp file beside `path` for writing; on success it replaces `path`, on error it vanishes."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    old_mode = target.stat().st_mode & 0o7777 if keep_mode and target.exists() else None
+    old_mode = target.stat().st_mode & 0o7777 if keep_mode and target.exists() else _default_mode()
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         kwargs = {"encoding": "utf-8", "newline": "\n"} if "b" not in mode else {}
@@ -27,8 +33,7 @@ def replacing(path: str | os.PathLike[str], mode: str = "wb", keep_mode: bool = 
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
-        if old_mode is not None:
-            os.chmod(tmp, old_mode)
+        os.chmod(tmp, old_mode)  # mkstemp makes 0600; the result gets ordinary permissions
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

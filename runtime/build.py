@@ -35,6 +35,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from filmc.atomic import replacing, write_text
 from filmc.compiler.render_plan import RenderPlan
 
 from .backend import Backend
@@ -325,24 +326,12 @@ def _atomic_copy(src: Path, dst: Path) -> None:
         else:
             os.replace(tmp, dst)
         return
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{dst.name}.", suffix=".tmp", dir=dst.parent)
-    os.close(fd)
-    try:
-        shutil.copyfile(src, tmp_name)
-        os.chmod(tmp_name, 0o644)
-        os.replace(tmp_name, dst)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
+    with replacing(dst) as out, open(src, "rb") as source:
+        shutil.copyfileobj(source, out, 1 << 20)
 
 
 def _atomic_text(dst: Path, text: str) -> None:
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{dst.name}.", suffix=".tmp", dir=dst.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.chmod(tmp_name, 0o644)
-    os.replace(tmp_name, dst)
+    write_text(dst, text)
 
 
 def _short(name: str) -> str:

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+from filmc.atomic import replacing
 from PIL import Image, ImageDraw, ImageFont
 
 RGB = tuple[int, int, int]
@@ -118,17 +118,9 @@ def vertical_gradient(width: int, height: int, top: RGB, bottom: RGB, curve: flo
 
 def save_png(image: Image.Image, path: str | os.PathLike[str]) -> Path:
     """Write a PNG atomically (temp file in the same folder, then rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        image.save(tmp, format="PNG", compress_level=PNG_COMPRESS_LEVEL)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    with replacing(path) as out:
+        image.save(out, format="PNG", compress_level=PNG_COMPRESS_LEVEL)
+    return Path(path)
 
 
 def cover_fit(image: Image.Image, width: int, height: int) -> Image.Image:
