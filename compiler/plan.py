@@ -263,11 +263,17 @@ GPU_MEMORY_MB = {"plate": 16000, "portrait": 16000, "compose": 16000, "animate":
 PREVIEW_OUTPUTS: dict[str, list[str]] = {
     "compose": ["background.png", "subjects.png", "burnin.png"],
     "animate": ["motion.json"],
-    "grade": ["grade.cube", "grade.json"],
     "assemble": ["edit.json", "filtergraph.txt"],
 }
 """The preview backend draws layers once and moves them inside one ffmpeg filtergraph per profile,
-so these ops output layers, expressions, a LUT and the filtergraph instead of pictures."""
+so these ops output layers, expressions and the filtergraph instead of pictures."""
+
+PREVIEW_GRADE_OUTPUTS: dict[str, list[str]] = {
+    "animate": ["grade.json", "grade.cube", "background.png", "subjects.png"],
+    "conform": ["grade.json", "grade.cube", "clip.mov"],
+}
+"""A preview grade node grades its shot's still layers (or its conformed clip) once, so assembly
+runs no colour filters; grade.cube is the chain's small cube for thumbnails."""
 
 
 def _mb(n_bytes: float) -> int:
@@ -505,7 +511,10 @@ class PlanLowering:
             params["match"] = {"reference": reference[0], "input": 1}
             inputs.append(reference[1])
         w, h = self.resolution
-        return self.b.add("grade", params, inputs, ["clip.mov"], shot.id, self._span(shot.span),
+        outputs = ["clip.mov"]
+        if self.b.backend == "preview":
+            outputs = PREVIEW_GRADE_OUTPUTS[self.b.nodes[clip].op]
+        return self.b.add("grade", params, inputs, outputs, shot.id, self._span(shot.span),
                           256 + _mb(w * h * 4 * 4 * 4))
 
     def match_source(self, slot: ShotSlot, scene: ir.Scene) -> str:
@@ -711,7 +720,9 @@ class PlanLowering:
         return self.b.add("contact_sheet", params, list(graded), ["contact_sheet.png"], "contact sheet",
                           self._span(self.h.span), 256 + _mb(len(shots) * CONTACT_THUMB_WIDTH * 180 * 4))
 
-    def qc(self, encodes: dict[str, str], mix: str, graded: list[str]) -> str:
+    def qc(self, encodes: dict[str, str], mix: str, graded: list[str], picture: str) -> str:
+        """QC reads the encodes, the mix, each shot's grade (bake accuracy, match ΔE) and the assembly's
+        edit (which black or still frames are intended)."""
         profiles = []
         inputs = []
         for profile, nid in encodes.items():
@@ -734,6 +745,7 @@ class PlanLowering:
             "mix_input": inputs.index(mix),
             "grades": grades,
         }
+        inputs.append(picture)
         return self.b.add("qc", params, inputs, ["qc.json"], "qc", self._span(self.h.span), 512)
 
     # --- whole film --------------------------------------------------------------
@@ -755,7 +767,7 @@ class PlanLowering:
         picture = self.assemble(graded)
         encodes = {p: self.encode(p, picture, mix, subtitles) for p in self.profiles}
         sheet = self.contact_sheet(graded)
-        qc = self.qc(encodes, mix, graded)
+        qc = self.qc(encodes, mix, graded, picture)
         outputs = {"picture": picture, "mix": mix, "subtitles": subtitles, "contact_sheet": sheet, "qc": qc}
         for profile, nid in encodes.items():
             outputs[_short(profile) or profile] = nid

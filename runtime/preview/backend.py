@@ -99,7 +99,8 @@ class PreviewBackend(Backend):
         from .grading import grade_shot
 
         ordered = _ordered(node, inputs)
-        grade_shot(node.params, ordered[0], ctx.film, workdir, ordered[1] if len(ordered) > 1 else None)
+        grade_shot(node.params, ordered[0], ctx.film, workdir, ordered[1] if len(ordered) > 1 else None,
+                   ctx.threads)
 
     def op_assemble(self, node: PlanNode, inputs: dict[str, NodeOutputs], workdir: Path, ctx: RunContext) -> None:
         from .filtergraph import assemble

@@ -1,22 +1,19 @@
 """The `contact_sheet` op: one graded frame per shot on a grid, labelled.
 
 Each thumbnail is the shot's middle frame: for painted shots, its layers framed
-by the camera move at that frame (the same expressions the filtergraph uses)
-and graded with the shot's cube; for footage, the conformed clip's middle frame.
+by the camera move at that frame (the same expressions the filtergraph uses);
+for footage, the clip's middle frame. Both come graded from the shot's grade node.
 Under it: shot id, shot type abbreviation, duration (seconds and frames), scene.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from filmc.runtime.backend import NodeOutputs
-from filmc.runtime.colour.cube import Cube, apply_cube_numpy, read_cube
 from PIL import Image, ImageDraw
 
 from .drawing import font, save_png
@@ -36,22 +33,12 @@ def _layer_frame(path: Path, layer: dict[str, Any], n: int, width: int, height: 
     return image.resize((width, height), Image.Resampling.BILINEAR, box=box)
 
 
-_PARSED: dict[str, Cube] = {}
-
-
-def _cube(path: Path) -> Cube:
-    """Shots that share a grade share its cube: parse each distinct file once."""
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    if digest not in _PARSED:
-        _PARSED[digest] = read_cube(path)
-    return _PARSED[digest]
-
-
 def shot_frame(info: dict[str, Any], root: Path, grade: NodeOutputs, width: int, height: int,
                size: tuple[int, int]) -> Image.Image:
-    """The shot's middle frame at `size`, framed as at width x height and graded (after scaling
-    down: the grade is a per-pixel colour map, so thumbnails cost little)."""
-    src = info["source"]
+    """The shot's middle frame at `size`, framed as at width x height, from its graded pictures."""
+    from .grading import graded_source
+
+    src = graded_source(grade, info)
     middle = int(info["frames"]) // 2
     if src["kind"] == "clip":
         import av
@@ -72,12 +59,7 @@ def shot_frame(info: dict[str, Any], root: Path, grade: NodeOutputs, width: int,
         if not src.get("subjects_empty"):
             picture.alpha_composite(_layer_frame(root / layers["subjects"], src["subjects"], middle, width, height))
         picture = picture.convert("RGB")
-    picture = picture.resize(size, Image.Resampling.LANCZOS)
-    if not info.get("identity"):
-        cube = _cube(grade.path("grade.cube"))
-        graded = apply_cube_numpy(np.asarray(picture, dtype=np.float32) / 255.0, cube)
-        picture = Image.fromarray((np.clip(graded, 0, 1) * 255 + 0.5).astype(np.uint8), "RGB")
-    return picture
+    return picture.resize(size, Image.Resampling.LANCZOS)
 
 
 def contact_sheet(params: dict[str, Any], inputs: list[NodeOutputs], out: Path) -> None:

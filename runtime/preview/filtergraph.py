@@ -5,11 +5,12 @@ shot's frames long:
 - layers (from compose/animate): each layer is decoded once (`movie`) and
   repeated with `loop`; a moving layer is scaled per frame (`scale=...:eval=frame`)
   and cropped at per-frame x/y (`crop`), subjects overlaid on the background,
-  the burn-in overlaid last so it stays sharp and ungraded. The grade (`lut3d`)
-  is applied to each layer's single decoded frame before `loop`. A shot where
-  nothing moves is composited, graded and burnt in on its single frame before
-  `loop`: its cost per frame is nothing.
-- clips (from conform): read as they are, graded.
+  the burn-in overlaid last so it stays sharp and ungraded. A shot where
+  nothing moves is composited and burnt in on its single frame before `loop`:
+  its cost per frame is nothing.
+- clips: read as they are.
+Every picture comes from the shot's grade node already graded (grading.py), so
+the graph runs no colour filter.
 - fades (`fade`, to the transition's colour), then the joins: dissolves / wipes
   / dips by `xfade` (fade, wipeleft/right/up/down, fadeblack/fadewhite) with
   overlap semantics (shot i+1 starts d frames before shot i ends, so total =
@@ -32,7 +33,7 @@ from filmc.runtime.colour.cube import atomic_write_text
 
 from .drawing import hex_rgb
 from .motion import Motion, evaluate
-from .tools import frames_to_seconds, objects_root, seconds_text, timebase
+from .tools import frames_to_seconds, seconds_text, timebase
 
 WIPES = {"left": "wipeleft", "right": "wiperight", "up": "wipeup", "down": "wipedown"}
 SCALE_FLAGS = "bilinear"
@@ -44,15 +45,10 @@ class Shot:
     shot: str
     frames: int
     info: dict[str, Any]
-    """The shot's grade.json (its source, motion and grade)."""
-    cube: str | None
-    """Path of its grade LUT (objects-relative), None when the grade is the identity."""
+    """The shot's grade.json, its `source` pointing at the graded pictures (grading.graded_source)."""
     fade_in: int
     fade_out: int
     fade_colour: str
-    grade_filter: str | None = None
-    """The colour library's baked stages (lut1d,lut3d,lut1d; objects-relative files), run in float;
-    when None, `cube` (if any) is applied as a single lut3d."""
 
 
 def xfade_name(transition: dict[str, Any]) -> str:
@@ -87,14 +83,9 @@ def _quote(expression: str) -> str:
 
 
 def _layer_chain(path: str, pix_fmt: str, layer: dict[str, Any], lw: int, lh: int, width: int, height: int,
-                 frames: int, fps: str, still: bool, grade: str) -> str:
-    """movie -> grade -> (scale) -> (loop) -> crop, for one layer; `still` keeps it to one frame
-    (no loop). A moving layer is graded on its single decoded frame, before `loop`: the grade costs
-    one frame, not one per frame (it differs from grading the composite only on the soft edges of
-    the subjects' alpha)."""
+                 frames: int, fps: str, still: bool) -> str:
+    """movie -> (scale) -> (loop) -> crop, for one layer; `still` keeps it to one frame (no loop)."""
     parts = [f"movie={path}", f"format={pix_fmt}"]
-    if grade and not still:
-        parts.append(in_float(grade, pix_fmt))
     zoom, x, y = layer["zoom"], layer["x"], layer["y"]
     if layer["zoom_constant"]:
         k = evaluate(zoom, 0)
@@ -116,28 +107,6 @@ def _layer_chain(path: str, pix_fmt: str, layer: dict[str, Any], lw: int, lh: in
     return ",".join(parts)
 
 
-def in_float(grade: str, pix_fmt: str) -> str:
-    """Run a grade's LUT stages on float pixels: between a 1D shaper, the 3D LUT and a steep 1D output
-    encoding, 8-bit intermediates would cost several codes in the shadows."""
-    if not grade.startswith("lut1d"):
-        return grade
-    wide = "gbrapf32le" if pix_fmt == "rgba" else "gbrpf32le"
-    return f"format={wide},{grade},format={pix_fmt}"
-
-
-def grade_filter(grade: NodeOutputs, info: dict[str, Any]) -> str | None:
-    """The filter of a grade node's baked stages (grade.json `stages`), paths relative to the objects folder."""
-    stages = info.get("stages")
-    if info.get("identity") or not stages:
-        return None
-    folder = grade.directory.relative_to(objects_root(grade)).as_posix()
-    parts = []
-    for stage in stages:
-        options = ":interp=tetrahedral" if stage["filter"] == "lut3d" else ":interp=linear"
-        parts.append(f"{stage['filter']}=file={folder}/{stage['file']}{options}")
-    return ",".join(parts)
-
-
 def _even(value: float) -> int:
     return max(2, int(round(value / 2)) * 2)
 
@@ -145,7 +114,6 @@ def _even(value: float) -> int:
 def shot_chain(s: Shot, width: int, height: int, fps: str) -> list[str]:
     """Filter statements that produce [s<i>] for one shot."""
     i, src, out = s.index, s.info["source"], f"[s{s.index}]"
-    grade = s.grade_filter or (f"lut3d=file={s.cube}:interp=tetrahedral" if s.cube else "")
     fades = []
     if s.fade_in:
         fades.append(f"fade=t=in:s=0:n={s.fade_in}:color={_colour(s.fade_colour)}")
@@ -156,33 +124,29 @@ def shot_chain(s: Shot, width: int, height: int, fps: str) -> list[str]:
         fades.append(f"fade=t=out:s={start}:n={s.frames - 1 - start}:color={_colour(s.fade_colour)}")
     tail = "".join("," + f for f in fades)
     if src["kind"] == "clip":
-        graded = f",{in_float(grade, 'gbrp')}" if grade else ""
-        return [f"movie={src['clip']},settb=expr={timebase(fps)},setpts=N,fps={fps},format=gbrp,setsar=1{graded}"
+        return [f"movie={src['clip']},settb=expr={timebase(fps)},setpts=N,fps={fps},format=gbrp,setsar=1"
                 f"{tail}{out}"]
     motion = Motion.from_json({k: v for k, v in src.items() if k in Motion.__dataclass_fields__})
     lw, lh = motion.layer_resolution
     still = motion.static
     layers = src["layers"]
     lines = [_layer_chain(layers["background"], "gbrp", src["background"], lw, lh, width, height, s.frames, fps,
-                          still, grade) + f"[b{i}]"]
+                          still) + f"[b{i}]"]
     picture = f"[b{i}]"
     if not src.get("subjects_empty"):
         lines.append(_layer_chain(layers["subjects"], "rgba", src["subjects"], lw, lh, width, height, s.frames,
-                                  fps, still, grade) + f"[u{i}]")
+                                  fps, still) + f"[u{i}]")
         lines.append(f"{picture}[u{i}]overlay=x=0:y=0:format=gbrp[c{i}]")
         picture = f"[c{i}]"
-    # A still shot is graded once after compositing (one frame); a moving one was graded per layer.
-    graded = in_float(grade, "gbrp") if still and grade else "null"
     box = src.get("burnin_box")
     after = (("," + _loop(s.frames, fps)) if still else "") + tail
     if box:
         x0, y0, x1, y1 = box
         lines.append(f"movie={layers['burnin']},format=rgba,crop=w={x1 - x0}:h={y1 - y0}:x={x0}:y={y0}[t{i}]")
-        lines.append(f"{picture}{graded}[g{i}]")
-        lines.append(f"[g{i}][t{i}]overlay=x={x0}:y={y0}:format=gbrp:eof_action=repeat,format=gbrp,setsar=1"
+        lines.append(f"{picture}[t{i}]overlay=x={x0}:y={y0}:format=gbrp:eof_action=repeat,format=gbrp,setsar=1"
                      f"{after}{out}")
     else:
-        lines.append(f"{picture}{graded},format=gbrp,setsar=1{after}{out}")
+        lines.append(f"{picture}format=gbrp,setsar=1{after}{out}")
     return lines
 
 
@@ -243,7 +207,7 @@ def _edit(shots: list[Shot], starts: list[int], transitions: list[dict[str, Any]
         is_still = src["kind"] == "layers" and bool(src.get("static"))
         entries.append({"shot": s.shot, "frames": s.frames, "record_start": start, "record_end": start + s.frames,
                         "kind": src["kind"], "still": is_still, "fade_in": s.fade_in, "fade_out": s.fade_out,
-                        "fade_colour": s.fade_colour, "identity_grade": s.cube is None})
+                        "fade_colour": s.fade_colour, "identity_grade": bool(s.info.get("identity"))})
         if s.fade_in:
             black.append([start, start + s.fade_in])
         if s.fade_out:
@@ -259,7 +223,7 @@ def _edit(shots: list[Shot], starts: list[int], transitions: list[dict[str, Any]
 
 def assemble(params: dict[str, Any], inputs: list[NodeOutputs], workdir: Path) -> None:
     """Write filtergraph.txt and edit.json; check the frame arithmetic against `frames`."""
-    from .tools import ref
+    from .grading import graded_source
 
     width, height = params["resolution"]
     fps = params["fps"]
@@ -269,11 +233,10 @@ def assemble(params: dict[str, Any], inputs: list[NodeOutputs], workdir: Path) -
         info = json.loads(grade.path("grade.json").read_text(encoding="utf-8"))
         if int(info["frames"]) != int(clip["frames"]):
             raise NodeError(f"assemble: shot {clip['shot']} is {info['frames']} frames, the edit expects {clip['frames']}")
+        info["source"] = graded_source(grade, info)
         shots.append(Shot(index=len(shots), shot=clip["shot"], frames=int(clip["frames"]), info=info,
-                          cube=None if info.get("identity") else ref(grade, "grade.cube"),
                           fade_in=int(clip.get("fade_in") or 0), fade_out=int(clip.get("fade_out") or 0),
-                          fade_colour=str(clip.get("fade_colour") or "#000000"),
-                          grade_filter=grade_filter(grade, info)))
+                          fade_colour=str(clip.get("fade_colour") or "#000000")))
     if not shots:
         raise NodeError("assemble: the film has no shots")
     graph, edit = build_graph(shots, params.get("transitions") or [], width, height, fps)

@@ -1,4 +1,4 @@
-"""The `grade` op: the shot's colour chain baked by the colour library for ffmpeg.
+"""The `grade` op: the shot's exact colour chain, applied once to what the shot is made of.
 
 Preview pixels (painted stills, conformed footage) are display code values in
 the film's output space, so the chain is display -> working space -> shot match
@@ -7,20 +7,24 @@ runtime/colour/chain.py) -> display, converted colorimetrically: the ACES view's
 inverse is not exact (a neutral round trip moves saturated colours by up to 0.56),
 while the colorimetric one is, so an almost-neutral grade looks almost neutral.
 
-The build applies `bake_chain`'s stages (1D shaper, 65^3 tetrahedral LUT, 1D
-output encoding, 4096-node 1D files; files bake_*.cube, listed in grade.json `stages`) in float:
-measured <= 1 10-bit code on in-gamut chart colours for display-referred
-sources, where a single 33^3 cube erred by up to 12.8 codes. grade.cube is one
-33^3 cube of the same chain for thumbnails (the contact sheet). The bake's error
-(measure_bake, chart only) is kept in grade.json for QC.
+Where the grade runs is what makes it cheap:
+- a painted shot is two still layers (background, subjects) moved by the camera
+  in assembly, so the grade node grades the two stills through the exact OCIO
+  chain (no bake, no error; ~0.05 s per 800x450 layer) and assembly runs no colour
+  filter at all. Grading the layers instead of the composite differs only on the
+  subjects' soft alpha edges; the burn-in layer stays ungraded.
+- footage is graded frame by frame: the chain is baked (1D shaper, 65^3
+  tetrahedral LUT, 1D output encoding; runtime/colour/bake.py), applied in float
+  by one ffmpeg pass into a graded FFV1 clip, and the bake's error against the
+  exact chain on a chart (measure_bake) is kept in grade.json for QC.
+- an identity grade (neutral, no match) links its inputs: nothing is computed.
+grade.cube (33^3) is the chain for thumbnails of other backends and for tools.
 
 Shot matching: a non-reference shot's grade node also takes its scene's
 reference shot's compose (or conform) node; each side's colour statistics come
 from a representative picture (the keyframe's background + subjects composite,
 or a conformed clip's middle frame) converted to the working space, and the
-LabTransfer correction (runtime/colour/match.py) becomes the chain's match step,
-so it is baked with the grade. A neutral grade with no match is the exact
-identity (a 2^3 cube, which assemble leaves out of the graph).
+LabTransfer correction (runtime/colour/match.py) becomes the chain's match step.
 """
 
 from __future__ import annotations
@@ -140,8 +144,9 @@ def shot_match(shot: str, source: NodeOutputs, reference: NodeOutputs, display: 
 
 
 def grade_shot(params: dict[str, Any], source: NodeOutputs, film: str, workdir: Path,
-               reference: NodeOutputs | None = None) -> None:
-    """Write grade.cube, the bake's stage files and grade.json into `workdir`."""
+               reference: NodeOutputs | None = None, threads: int = 1) -> None:
+    """Write grade.json, grade.cube and the graded pictures (background.png + subjects.png, or
+    clip.mov) into `workdir`."""
     g = params["grade"]
     out = str(params.get("output_space") or "rec709")
     working = str(params.get("working_space") or "ACEScg")
@@ -160,10 +165,12 @@ def grade_shot(params: dict[str, Any], source: NodeOutputs, film: str, workdir: 
         correction = m.correction
         info["match"] = {"reference": match["reference"], "delta_e_before": round(m.delta_e_before, 3),
                          "delta_e_after": round(m.delta_e_after, 3), "correction": correction.params()}
-    cube_path = workdir / "grade.cube"
+    pictures = _source_pictures(source)
     if is_neutral(g) and correction is None:
-        write_cube(cube_path, Cube(identity_table(2), title="filmc identity grade"))
-        info.update(identity=True, size=2, accuracy=None)
+        write_cube(workdir / "grade.cube", Cube(identity_table(2), title="filmc identity grade"))
+        for name, path in pictures.items():
+            _link(path, workdir / name)
+        info.update(identity=True, size=2, accuracy=None, applied="linked")
         atomic_write_text(workdir / "grade.json", json.dumps(info, indent=1, sort_keys=True))
         return
     lut = resolve_path(g["lut"]["path"], film) if g.get("lut") else None
@@ -171,19 +178,110 @@ def grade_shot(params: dict[str, Any], source: NodeOutputs, film: str, workdir: 
         raise NodeError(f"grade {g.get('name') or ''}: LUT file not found: {lut}")
     try:
         chain = _chain(g, lut, out, working, correction)
-        bake, accuracy = _bake(chain)
-        _thumbnail_cube(chain, cube_path, g)
+        _thumbnail_cube(chain, workdir / "grade.cube", g)
+        if "clip.mov" in pictures:
+            bake, accuracy = _bake(chain)
+            info["stages"] = _grade_clip(bake, pictures["clip.mov"], workdir, int(params["frames"]), threads)
+            info.update(accuracy=accuracy, bake_size=BAKE_SIZE, applied="baked")
+        else:
+            for name, path in pictures.items():
+                _grade_still(chain, path, workdir / name)
+            info.update(accuracy=None, applied="exact")  # no bake: the stills went through the exact chain
     except (GradeError, LutError, ColourSpaceError) as exc:
         raise NodeError(f"grade {g.get('name') or ''} of shot {params['shot']}: {exc}") from None
+    info.update(identity=False, size=CUBE_SIZE, chain=chain.describe())
+    atomic_write_text(workdir / "grade.json", json.dumps(info, indent=1, sort_keys=True))
+
+
+def graded_source(grade: NodeOutputs, info: dict[str, Any]) -> dict[str, Any]:
+    """The shot's source (grade.json `source`) with its pictures swapped for the grade node's graded
+    ones, as objects-relative paths: what assembly and thumbnails draw."""
+    src = dict(info["source"])
+    if src["kind"] == "clip":
+        src["clip"] = ref(grade, "clip.mov")
+    else:
+        src["layers"] = dict(src["layers"]) | {name: ref(grade, f"{name}.png") for name in GRADED_LAYERS}
+    return src
+
+
+GRADED_LAYERS = ("background", "subjects")
+
+
+def _source_pictures(source: NodeOutputs) -> dict[str, Path]:
+    """Output name -> the ungraded picture it is made from."""
+    if source.op == "conform":
+        return {"clip.mov": source.path(source.single().name)}
+    layers = json.loads(source.path("motion.json").read_text(encoding="utf-8"))["layers"]
+    root = objects_root(source)
+    return {f"{name}.png": root / layers[name] for name in GRADED_LAYERS}
+
+
+def _link(source: Path, target: Path) -> None:
+    """Cached objects are immutable, so an unchanged picture is shared by a hard link (a copy where
+    the file system has none)."""
+    try:
+        target.hardlink_to(source)
+    except OSError:
+        shutil.copyfile(source, target)
+
+
+def _grade_still(chain: ColourChain, source: Path, target: Path) -> None:
+    """One still through the exact chain; alpha (the subjects' cut-outs) passes untouched."""
+    from PIL import Image
+
+    from .drawing import save_png
+
+    with Image.open(source) as img:
+        mode = "RGBA" if "A" in img.getbands() else "RGB"
+        pixels = np.asarray(img.convert(mode))
+    result = pixels.copy()
+    visible = pixels[..., 3] > 0 if mode == "RGBA" else np.ones(pixels.shape[:2], dtype=bool)
+    result[visible, :3] = grade_codes(chain, pixels[visible, :3])
+    save_png(Image.fromarray(result, mode), target)
+
+
+def grade_codes(chain: ColourChain, codes: np.ndarray) -> np.ndarray:
+    """8-bit RGB codes (N x 3) through the chain, each distinct colour once: painted plates hold far
+    fewer colours than pixels, and the chain is a per-colour map."""
+    if not len(codes):
+        return codes
+    packed = (codes[:, 0].astype(np.uint32) << 16) | (codes[:, 1].astype(np.uint32) << 8) | codes[:, 2]
+    colours, index = np.unique(packed, return_inverse=True)
+    rgb = np.stack([(colours >> 16) & 255, (colours >> 8) & 255, colours & 255], axis=-1).astype(np.float32)
+    graded = np.clip(chain.apply(rgb / 255.0), 0.0, 1.0) * 255.0 + 0.5
+    return graded.astype(np.uint8)[index.reshape(-1)]
+
+
+def in_float(grade: str, pix_fmt: str) -> str:
+    """Run a grade's LUT stages on float pixels: between a 1D shaper, the 3D LUT and a steep 1D output
+    encoding, 8-bit intermediates would cost several codes in the shadows."""
+    if not grade.startswith("lut1d"):
+        return grade
+    wide = "gbrapf32le" if pix_fmt == "rgba" else "gbrpf32le"
+    return f"format={wide},{grade},format={pix_fmt}"
+
+
+def _grade_clip(bake: Bake, clip: Path, workdir: Path, frames: int, threads: int) -> list[dict[str, str]]:
+    """The conformed clip through the baked stages, in float, into a graded FFV1 clip.mov."""
+    from filmc.runtime.media_tools import probe
+
+    from .tools import BITEXACT, ffmpeg
+
+    stages = []
     for kind in ("shaper", "cube", "encoder"):
         path = getattr(bake, kind)
         if path is not None:
             name = STAGE_FILES[kind]
             shutil.copyfile(path, workdir / name)
-            info["stages"].append({"filter": "lut3d" if kind == "cube" else "lut1d", "file": name})
-    info.update(identity=False, size=CUBE_SIZE, bake_size=BAKE_SIZE, accuracy=accuracy,
-                chain=chain.describe())
-    atomic_write_text(workdir / "grade.json", json.dumps(info, indent=1, sort_keys=True))
+            stages.append({"filter": "lut3d" if kind == "cube" else "lut1d", "file": name})
+    chain = ",".join(f"{s['filter']}=file={s['file']}:interp={'tetrahedral' if s['filter'] == 'lut3d' else 'linear'}"
+                     for s in stages)
+    ffmpeg(["-i", str(clip), "-map", "0:v:0", "-vf", in_float(chain, "gbrp"), "-c:v", "ffv1", "-level", "3",
+            "-pix_fmt", "gbrp", "-threads", str(max(1, threads)), *BITEXACT, "-f", "mov", "clip.mov"], cwd=workdir)
+    counted = probe(workdir / "clip.mov", count_frames=True).video()
+    if counted is None or counted.frames != frames:
+        raise NodeError(f"graded clip has {counted.frames if counted else 0} frames, expected {frames}")
+    return stages
 
 
 def _chain(g: dict[str, Any], lut: Path | None, out: str, working: str,

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from filmc.runtime.colour.ffmpeg_filters import ffmpeg_exe
 from filmc.runtime.colour.match import LabTransfer
-from filmc.runtime.preview.filtergraph import in_float
+from filmc.runtime.preview.grading import in_float
 from filmc.runtime.preview.grading import BAKE_SIZE, _bake, _chain
 
 REPO = Path(__file__).resolve().parents[2]

@@ -20,6 +20,7 @@ from filmc.compiler.plan import build_plan
 from filmc.runtime.build import qc_summary
 from filmc.runtime.colour.tags import FFMPEG_TAGS
 from filmc.runtime.media_tools import probe
+from PIL import Image
 
 SHOTS = ["s01_001", *TINTS]
 SHOT_FRAMES = 12
@@ -82,15 +83,18 @@ def test_qc_reports_every_shots_match_to_its_reference(built: Built) -> None:
 def test_qc_reports_bake_error_within_two_codes(built: Built) -> None:
     report = built.qc()
     bakes = report["colour"]["bakes"]
-    # The reference's grade, then one bake per matched shot (each has its own correction).
-    assert len(bakes) == 1 + len(TINTS)
-    assert sorted(s for b in bakes for s in b["shots"]) == sorted(SHOTS)
+    # Footage is graded through a bake, one per matched shot (each has its own correction); the
+    # painted reference shot's stills went through the exact chain: no bake, nothing to err.
+    assert len(bakes) == len(TINTS)
+    assert sorted(s for b in bakes for s in b["shots"]) == sorted(TINTS)
+    reference = next(s for s in report["colour"]["shots"] if s["shot"] == SHOTS[0])
+    assert reference["bake_max_10bit_codes"] is None and not reference["identity"]
     for bake in bakes:
         assert bake["grade"] == "std.warm"
         assert bake["in_gamut"] > 500
         assert bake["max_10bit_codes"] <= 2.0, bake
     summary = qc_summary(report)
-    assert "grade bake std.warm:" in summary and "10-bit codes" in summary
+    assert f"grade bake std.warm + match of red to {SHOTS[0]}:" in summary and "10-bit codes" in summary
     for name in TINTS:
         assert f"shot match {name}:" in summary
 
@@ -116,16 +120,43 @@ def test_delivered_shots_match_the_reference(built: Built) -> None:
         assert delta <= 3.0, (name, delta)
 
 
-def test_build_applies_the_baked_stages_in_float(built: Built) -> None:
-    graphs = list((built.out.parent / "cache" / "objects").glob("*/*/filtergraph.txt"))
+def test_assembly_runs_no_colour_filter_and_footage_is_graded_in_float(built: Built) -> None:
+    objects = built.out.parent / "cache" / "objects"
+    graphs = list(objects.glob("*/*/filtergraph.txt"))
     assert len(graphs) == 1
     text = graphs[0].read_text()
-    assert text.count("lut1d=file=") == 2 * len(SHOTS) and text.count("lut3d=file=") == len(SHOTS)
-    assert "format=gbrpf32le,lut1d=" in text
-    for grade_json in (built.out.parent / "cache" / "objects").glob("*/*/grade.json"):
+    assert "lut1d" not in text and "lut3d" not in text
+    applied = {}
+    for grade_json in objects.glob("*/*/grade.json"):
         info = json.loads(grade_json.read_text())
-        assert [s["filter"] for s in info["stages"]] == ["lut1d", "lut3d", "lut1d"]
-        assert all((grade_json.parent / s["file"]).is_file() for s in info["stages"])
+        applied[info["shot"]] = info["applied"]
+        if info["applied"] == "baked":
+            assert [s["filter"] for s in info["stages"]] == ["lut1d", "lut3d", "lut1d"]
+            assert all((grade_json.parent / s["file"]).is_file() for s in info["stages"])
+            assert (grade_json.parent / "clip.mov").is_file()
+        else:
+            assert info["stages"] == [] and (grade_json.parent / "background.png").is_file()
+    assert applied == {SHOTS[0]: "exact"} | {name: "baked" for name in TINTS}
+
+
+def test_painted_layers_are_graded_by_the_exact_chain(built: Built) -> None:
+    """The graded background equals the chain applied pixel by pixel to the ungraded one."""
+    from filmc.compiler.plan import resolve_path
+    from filmc.runtime.colour.chain import build_chain
+    from filmc.runtime.colour.grade import Grade
+
+    objects = built.out.parent / "cache" / "objects"
+    info, folder = next((json.loads(p.read_text()), p.parent) for p in objects.glob("*/*/grade.json")
+                        if json.loads(p.read_text())["applied"] == "exact")
+    source = objects / info["source"]["layers"]["background"]
+    g = info["grade"]
+    grade = Grade(lut=resolve_path(g["lut"]["path"], str(built.out)), strength=float(g["strength"]))
+    chain = build_chain(grade, "rec709", "rec709", working="ACEScg", rendering="colorimetric")
+    ungraded = np.asarray(Image.open(source).convert("RGB"), dtype=np.float32) / 255.0
+    expected = np.clip(chain.apply(ungraded), 0, 1) * 255.0 + 0.5
+    graded = np.asarray(Image.open(folder / "background.png").convert("RGB"))
+    assert np.array_equal(graded, expected.astype(np.uint8))
+    assert np.abs(graded.astype(int) - np.asarray(Image.open(source).convert("RGB"), dtype=int)).max() > 3
 
 
 def _side_data(path: Path) -> dict[str, tuple[int, ...]]:

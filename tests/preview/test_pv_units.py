@@ -58,7 +58,7 @@ def test_moves_reach_their_amount_and_are_deterministic() -> None:
 
 def _clip(index: int, frames: int, fade_in: int = 0, fade_out: int = 0) -> Shot:
     info = {"frames": frames, "source": {"kind": "clip", "clip": f"ab/{index:024d}/clip.mov"}}
-    return Shot(index=index, shot=f"s{index}", frames=frames, info=info, cube=None, fade_in=fade_in,
+    return Shot(index=index, shot=f"s{index}", frames=frames, info=info, fade_in=fade_in,
                 fade_out=fade_out, fade_colour="#000000")
 
 
