@@ -12,18 +12,16 @@ import argparse
 import json
 import sqlite3
 import sys
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from fractions import Fraction
 from pathlib import Path
 from typing import Any, get_args
 
-from .render_plan import Op, PlanNode, RenderPlan
+from .costs import costs_path, load_costs, node_seconds
+from .render_plan import Op, RenderPlan
 
 OP_ORDER: tuple[str, ...] = get_args(Op)
 INDEX_PATH = Path(".filmc") / "index.sqlite"
-DEFAULT_WPM = 160.0
 
 
 # --- cache ------------------------------------------------------------------------
@@ -45,45 +43,6 @@ def cached_ids(film_path: Path, ids: set[str]) -> tuple[set[str], Path | None]:
               file=sys.stderr)
         return set(), index
     return {r[0] for r in rows} & ids, index
-
-
-# --- cost model -------------------------------------------------------------------
-
-
-def costs_path() -> Path:
-    from .modules import stdlib_dir
-
-    return stdlib_dir() / "costs.toml"
-
-
-def load_costs(path: Path | None = None) -> dict[str, Any]:
-    with open(path or costs_path(), "rb") as f:
-        return tomllib.load(f)
-
-
-def _audio_seconds(node: PlanNode) -> float:
-    p = node.params
-    fps = float(Fraction(p["fps"])) if "fps" in p else 24.0
-    if node.op == "speech":
-        rate = p["voice"].get("rate_wpm") or DEFAULT_WPM
-        return len(p["text"].split()) / rate * 60
-    if node.op in ("bed", "mix"):
-        return p["frames"] / fps
-    if node.op == "sfx":
-        return 1.0
-    return 0.0
-
-
-def node_seconds(node: PlanNode, model: dict[str, Any]) -> float:
-    """Estimated single-worker seconds for one node under one backend's cost model."""
-    c = model.get(node.op, {})
-    p = node.params
-    frames = p.get("frames", 0) if node.op not in ("bed", "mix") else 0
-    w, h = p.get("resolution", [0, 0])
-    mpx = w * h / 1e6
-    return (c.get("per_node", 0.0) + c.get("per_frame", 0.0) * frames
-            + c.get("per_megapixel_frame", 0.0) * frames * mpx + c.get("per_megapixel", 0.0) * mpx
-            + c.get("per_audio_second", 0.0) * _audio_seconds(node) + c.get("per_input", 0.0) * len(node.inputs))
 
 
 @dataclass
@@ -253,6 +212,27 @@ def prompts_text(plan: RenderPlan) -> str:
 # --- the command ------------------------------------------------------------------
 
 
+BackendDefaults = Callable[[str], "tuple[str, float] | None"]
+_RESOLVERS: list[BackendDefaults] = []
+
+
+def register_backend_defaults(resolver: BackendDefaults) -> None:
+    """Let an installed runtime say a backend's version and default scale, so `filmc plan` shows the
+    node ids and cache state `filmc build` would use (the compiler never imports the runtime)."""
+    _RESOLVERS.append(resolver)
+
+
+def backend_defaults(backend: str) -> tuple[str, float]:
+    """(version, scale) for `backend`: from a registered runtime, else the plan's defaults."""
+    from .plan import DEFAULT_BACKEND_VERSION
+
+    for resolver in reversed(_RESOLVERS):
+        found = resolver(backend)
+        if found is not None:
+            return found
+    return DEFAULT_BACKEND_VERSION, 1.0
+
+
 def cmd_plan(args: argparse.Namespace) -> int:
     from .check import check_file
     from .cli import EXIT_ERRORS, EXIT_OK, UsageError, _use_colour
@@ -267,8 +247,10 @@ def cmd_plan(args: argparse.Namespace) -> int:
     plan = prompts = None
     if result.film is not None and not result.has_errors:
         try:
-            plan, prompts = plan_with_prompts(result.film, backend=args.backend, backend_version=args.backend_version,
-                                              scale=args.scale, profiles=args.profile or None,
+            version, scale = backend_defaults(args.backend)
+            plan, prompts = plan_with_prompts(result.film, backend=args.backend,
+                                              backend_version=args.backend_version or version,
+                                              scale=scale if args.scale is None else args.scale, profiles=args.profile or None,
                                               image_family=args.image_model, video_family=args.video_model)
         except PlanError as err:
             raise UsageError(str(err)) from None
@@ -311,9 +293,11 @@ def add_plan_command(sub: argparse._SubParsersAction, add: Callable[..., argpars
     mode.add_argument("--graph", action="store_true", help="print the plan as Graphviz DOT")
     mode.add_argument("--prompts", action="store_true", help="print every prompt as a backend receives it")
     p.add_argument("--backend", default=DEFAULT_BACKEND, help=f"backend to plan for (default {DEFAULT_BACKEND})")
-    p.add_argument("--backend-version", default=DEFAULT_BACKEND_VERSION,
-                   help="backend version (part of every node id)")
-    p.add_argument("--scale", type=float, default=1.0, help="render resolution scale, e.g. 0.5 for previews")
+    p.add_argument("--backend-version", default=None,
+                   help="backend version (part of every node id; default: the installed backend's, "
+                        f"else {DEFAULT_BACKEND_VERSION})")
+    p.add_argument("--scale", type=float, default=None,
+                   help="render resolution scale, e.g. 0.5 (default: what `filmc build` uses for the backend)")
     p.add_argument("--profile", action="append", metavar="NAME",
                    help="export profile (repeatable; default: the film's `export` list)")
     p.add_argument("--image-model", choices=sorted(IMAGE_FAMILIES), default=DEFAULT_IMAGE_FAMILY,

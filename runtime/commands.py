@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from filmc.compiler import cli
+from filmc.compiler.plan_cli import register_backend_defaults
 
 
 def _profiles(values: list[str] | None) -> list[str] | None:
@@ -139,3 +140,18 @@ def register_backends(sub: argparse._SubParsersAction, add: Callable[..., argpar
 def register_doctor(sub: argparse._SubParsersAction, add: Callable[..., argparse.ArgumentParser]) -> None:
     p = add("doctor", cmd_doctor, "Show which ffmpeg filmc uses, its version and missing encoders/filters.")
     p.add_argument("--json", action="store_true", help="as JSON")
+
+
+def _plan_defaults(name: str) -> tuple[str, float] | None:
+    """`filmc plan`'s node ids must match `filmc build`'s: the backend's version and default scale."""
+    from .build import default_scale
+    from .registry import get_backend
+
+    try:
+        backend = get_backend(name)
+    except Exception:  # an unknown or broken backend: `filmc plan` falls back to its own defaults
+        return None
+    return backend.version, default_scale(name, None)
+
+
+register_backend_defaults(_plan_defaults)
