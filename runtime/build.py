@@ -29,14 +29,14 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from filmc.atomic import replacing, write_text
-from filmc.compiler.render_plan import RenderPlan
+from filmc.compiler.render_plan import PlanNode, RenderPlan
 
 from .backend import Backend
 from .cache import Cache, CacheBusy
@@ -219,11 +219,21 @@ def expand_only(only: list[str] | None, film) -> list[str] | None:
     return out
 
 
+def cost_estimate(backend: Backend) -> Callable[[PlanNode], float]:
+    """The cost model's seconds per node for this backend, so the executor starts the longest chains first."""
+    from filmc.compiler.costs import load_costs, node_seconds
+
+    models = load_costs().get("backends", {})
+    model = models.get("preview_cpu" if backend.name == "preview" else "gpu", {})
+    return lambda node: node_seconds(node, model)
+
+
 def run_plan(plan: RenderPlan, backend: Backend, cache: Cache, opts: BuildOptions, events) -> BuildResult:
     try:
         targets = select(plan, opts.only)
         early = first_pass(plan, cache, needed(plan, targets))
-        common = {"jobs": opts.jobs, "events": events, "memory_budget_mb": opts.memory_budget_mb}
+        common = {"jobs": opts.jobs, "events": events, "memory_budget_mb": opts.memory_budget_mb,
+                  "estimate": cost_estimate(backend)}
         if early:
             first = execute(plan, backend, cache, only=early, **common)
             if not first.ok:

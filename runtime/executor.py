@@ -25,7 +25,7 @@ import shutil
 import threading
 import time
 import traceback
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -263,16 +263,41 @@ class _Running:
     in_process: bool
 
 
+def critical_path_order(plan: RenderPlan, estimate: Callable[[PlanNode], float]) -> dict[str, int]:
+    """Each node's rank for the ready queue: nodes with the longest estimated path (their own time
+    plus the slowest chain of dependants) first, plan order among equals."""
+    dependants: dict[str, list[str]] = {n.id: [] for n in plan.nodes}
+    for n in plan.nodes:
+        for i in n.inputs:
+            if i in dependants:
+                dependants[i].append(n.id)
+    by_id = plan.by_id()
+    waiting = {nid: len(deps) for nid, deps in dependants.items()}
+    leaves = [nid for nid, count in waiting.items() if count == 0]
+    tail: dict[str, float] = {}
+    while leaves:  # from the end of the build backwards: a node once all its dependants are known
+        nid = leaves.pop()
+        tail[nid] = estimate(by_id[nid]) + max((tail[d] for d in dependants[nid]), default=0.0)
+        for i in by_id[nid].inputs:
+            if i in waiting:
+                waiting[i] -= 1
+                if waiting[i] == 0:
+                    leaves.append(i)
+    position = {n.id: k for k, n in enumerate(plan.nodes)}
+    ranked = sorted(position, key=lambda nid: (-tail[nid], position[nid]))
+    return {nid: k for k, nid in enumerate(ranked)}
+
+
 class _Build:
     def __init__(self, plan: RenderPlan, backend: Backend, cache: Cache, *, jobs: int, memory_budget_mb: int,
                  retries: int, backoff_s: float, verify: str, processes: bool, gpu_slots: int,
-                 emit: EventSink, run_id: int) -> None:
+                 emit: EventSink, run_id: int, estimate: Callable[[PlanNode], float] | None = None) -> None:
         self.plan, self.backend, self.cache, self.emit = plan, backend, cache, emit
         self.jobs, self.budget, self.retries, self.backoff_s = jobs, memory_budget_mb, retries, backoff_s
         self.verify, self.processes, self.gpu_slots, self.run_id = verify, processes, gpu_slots, run_id
         self.by_id = plan.by_id()
-        self.order = {n.id: i for i, n in enumerate(plan.nodes)}
-        self.threads = max(1, (os.cpu_count() or 1) // jobs)
+        self.order = critical_path_order(plan, estimate or (lambda _node: 1.0))
+        self.cores = os.cpu_count() or 1
         self.reports: dict[str, NodeReport] = {}
         self.failures: list[NodeFailure] = []
         self.corrupt: list[str] = []
@@ -426,6 +451,12 @@ class _Build:
         for entry in deferred:
             heapq.heappush(self.ready, entry)
 
+    def _threads_for_next(self) -> int:
+        """Cores shared by the nodes that will run beside this one: a node that starts alone (the
+        final encode, typically) gets every core, a node among `jobs` others one share."""
+        sharing = min(self.jobs, len(self.running) + 1 + len(self.ready))
+        return max(1, self.cores // max(1, sharing))
+
     def _in_process(self, node: PlanNode) -> bool:
         return self.processes and self.backend.placement(node) == "process"
 
@@ -433,7 +464,7 @@ class _Build:
         attempt = self.attempts.get(node.id, 0) + 1
         self.attempts[node.id] = attempt
         workdir = self.cache.new_workdir(node.id)
-        ctx = RunContext(film=self.plan.film, attempt=attempt, threads=self.threads,
+        ctx = RunContext(film=self.plan.film, attempt=attempt, threads=self._threads_for_next(),
                          scratch=self.cache.new_scratch(node.id))
         inputs = {i: self.cache.outputs(self.by_id[i]) for i in node.inputs}
         self.cache.execution_started(self.run_id, node, attempt, time.time())
@@ -551,6 +582,7 @@ def execute(
     processes: bool = True,
     gpu_slots: int = 1,
     lock_wait_s: float = 0.0,
+    estimate: Callable[[PlanNode], float] | None = None,
 ) -> BuildResult:
     """Build `plan` (or the nodes `only` selects, with what they need) into `cache`.
 
@@ -561,7 +593,9 @@ def execute(
     verify: 'quick' trusts cached outputs whose size and mtime match the index and hashes the
     inputs of every node about to run; 'full' hashes every cached output. processes=False runs
     every node in threads (debugging; backends without picklable state). gpu_slots: GPU nodes
-    running at once. Raises PlanError for a plan that cannot run, CacheBusy when another build
+    running at once. estimate: a node's expected seconds (the cost model); ready nodes on the
+    longest estimated path to the end of the build start first, so e.g. the sound chain that the
+    final encode waits for runs beside the pictures instead of after them. Raises PlanError for a plan that cannot run, CacheBusy when another build
     holds the cache; node failures never raise, they are in the result.
     """
     problems = plan_problems(plan) + backend.check_plan(plan)
@@ -581,7 +615,7 @@ def execute(
         run_id = cache.begin_run(plan.film, f"{backend.name} {backend.version}", jobs)
         build = _Build(plan, backend, cache, jobs=jobs, memory_budget_mb=budget, retries=retries,
                        backoff_s=backoff_s, verify=verify, processes=processes, gpu_slots=gpu_slots, emit=emit,
-                       run_id=run_id)
+                       run_id=run_id, estimate=estimate)
         status = "interrupted"
         try:
             build.run(build.triage(targets))
