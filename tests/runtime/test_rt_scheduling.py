@@ -75,3 +75,36 @@ def test_gpu_nodes_run_in_the_build_process_one_slot_at_a_time(tmp_path: Path) -
     assert ran_in == [os.getpid(), os.getpid()]
     spans = intervals(cache.root)
     assert overlap(spans["g1"], spans["g2"]) < 0
+
+
+def test_ready_nodes_on_the_longest_estimated_chain_start_first(tmp_path: Path) -> None:
+    """Plan order puts the quick independent nodes first; the estimate says the chain behind `slow`
+    is the long one, so with one worker `slow` must start before them (critical path first)."""
+    plan = make_plan([("q1", "plate", {"n": 1}, [], 100), ("q2", "plate", {"n": 2}, [], 100),
+                      ("slow", "portrait", {}, [], 100), ("end", "compose", {}, ["slow"], 100)])
+    weights = {"plate": 0.1, "portrait": 5.0, "compose": 5.0}
+    cache = Cache(tmp_path / "cache")
+    result = execute(plan, ToyBackend(), cache, jobs=1, processes=False, estimate=lambda n: weights[n.op])
+    assert result.ok, [f.describe() for f in result.failures]
+    spans = intervals(cache.root)
+    assert spans["slow"][0] < min(spans["q1"][0], spans["q2"][0])
+    unweighted = Cache(tmp_path / "plain")
+    assert execute(plan, ToyBackend(), unweighted, jobs=1, processes=False).ok
+    plain = intervals(unweighted.root)  # equal estimates: the deeper chain still goes first, then plan order
+    assert plain["slow"][0] < plain["q1"][0] < plain["q2"][0]
+
+
+def test_a_node_that_runs_alone_gets_every_core(tmp_path: Path) -> None:
+    plan = make_plan([("p1", "plate", {"n": 1}, [], 100), ("p2", "plate", {"n": 2}, [], 100),
+                      ("c", "compose", {}, ["p1", "p2"], 100)])
+    seen: dict[str, int] = {}
+
+    class Recording(ToyBackend):
+        def run(self, node, inputs, workdir, ctx):  # type: ignore[override]
+            seen[node.label] = ctx.threads
+            super().run(node, inputs, workdir, ctx)
+
+    assert execute(plan, Recording(), Cache(tmp_path / "cache"), jobs=2, processes=False).ok
+    cores = os.cpu_count() or 1
+    assert seen["c"] == cores  # nothing else left to run beside it
+    assert seen["p1"] == max(1, cores // 2)  # started beside p2
