@@ -17,6 +17,13 @@ SEQUENCE_CONTAINERS = {"exr", "dpx"}
 
 _PRORES_PROFILES = {"proxy": "0", "lt": "1", "standard": "2", "hq": "3", "4444": "4", "4444xq": "5"}
 _AUDIO_CODECS = {"aac": "aac", "opus": "libopus", "pcm": "pcm_s24le"}
+_AUDIO_CODEC_OPTIONS = {"aac": ["-aac_coder", "fast"]}
+"""FFmpeg's native AAC encoder with its default coder (twoloop, with perceptual noise substitution)
+puts peak spikes into dense passages: +5.6 dB over a -2.3 dBTP master measured; the fast coder
+overshoots about 0.6 dB, encodes twice as fast and still writes plain AAC-LC."""
+LOSSY_AUDIO_SUFFIX = {"aac": "m4a", "opus": "mka"}
+"""Lossy audio is encoded alone first (so its true peak can be measured) into a container that keeps
+the encoder's priming delay, then copied into the film: these are those containers' suffixes."""
 
 
 class ProfileError(ValueError):
@@ -34,6 +41,12 @@ class EncodeArgs:
     sidecar_audio: str | None = None
     """Image sequences carry no audio: the mix goes beside them as WAV."""
     muxer: list[str] = field(default_factory=list)
+    audio_codec: str | None = None
+    """The profile's audio codec name (aac, opus, pcm), None when the output carries no audio."""
+
+    @property
+    def lossy_audio(self) -> bool:
+        return self.audio_codec in LOSSY_AUDIO_SUFFIX
 
 
 def encode_args(name: str, props: dict[str, Any], threads: int = 0) -> EncodeArgs:
@@ -98,13 +111,15 @@ def encode_args(name: str, props: dict[str, Any], threads: int = 0) -> EncodeArg
     if audio_codec != "none":
         if audio_codec not in _AUDIO_CODECS:
             raise ProfileError(f"profile {name}: unknown audio codec `{audio_codec}`")
-        audio = ["-c:a", _AUDIO_CODECS[audio_codec], "-ar", str(int(props.get("audio_rate", 48000)))]
+        audio = ["-c:a", _AUDIO_CODECS[audio_codec], *_AUDIO_CODEC_OPTIONS.get(audio_codec, []),
+                 "-ar", str(int(props.get("audio_rate", 48000)))]
         if audio_codec != "pcm":
             audio += ["-b:a", f"{int(props.get('audio_bitrate', 192))}k"]
     if container == "mp4":
         muxer = ["-movflags", "+faststart"]
     ext = props.get("extension", container)
-    return EncodeArgs(output_name=f"{name}.{ext}", filter_tail=filter_tail, video=video, audio=audio, muxer=muxer)
+    return EncodeArgs(output_name=f"{name}.{ext}", filter_tail=filter_tail, video=video, audio=audio, muxer=muxer,
+                      audio_codec=audio_codec if audio else None)
 
 
 def _rate(props: dict[str, Any], default_crf: int, vp9: bool = False) -> list[str]:

@@ -2,10 +2,12 @@
 
 The assembled filtergraph's [v] gets the profile's tail (pixel format and colour
 tags from runtime/profiles.py), after burnt-in subtitles when the profile asks
-for them; the mix WAV is the audio. ffmpeg runs in the cache's objects folder,
-which the graph's paths are relative to. Output is bit-exact (no encoder version
-or time in the file). Image sequences (exr, dpx) get the mix as a sidecar WAV in
-their folder; sidecar subtitles are copied beside the film.
+for them. The audio is the mix WAV after the profile's loudness gain; lossy audio
+is encoded alone first, measured and re-limited until its true peak holds, then
+copied into the film as measured (encode_audio.py). ffmpeg runs in the cache's
+objects folder, which the graph's paths are relative to. Output is bit-exact (no
+encoder version or time in the file). Image sequences (exr, dpx) get the mix as a
+sidecar WAV in their folder; sidecar subtitles are copied beside the film.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from filmc.runtime.profiles import ProfileError, encode_args
 from PIL import Image, ImageDraw
 
 from .drawing import font, save_png, wrap
+from .encode_audio import plan_audio, write_report
 from .tools import BITEXACT, ffmpeg, fps_fraction, objects_root, timebase
 
 ENCODER_THREADS = 2
@@ -103,16 +106,20 @@ def subtitle_band(cues: list[tuple[int, int, str]], frames: int, width: int, hei
     return lines, band
 
 
+def mix_info(mix: NodeOutputs) -> dict[str, Any]:
+    """The mix's loudness.json (its target, loudness and true peak); empty when it has none."""
+    try:
+        return json.loads(mix.path("loudness.json").read_text(encoding="utf-8"))
+    except (KeyError, OSError, ValueError):
+        return {}
+
+
 def mix_gain_db(mix: NodeOutputs, target: float | None) -> float:
     """Gain that takes the mix from its own loudness target to the profile's."""
-    if target is None:
+    source = mix_info(mix).get("target_lufs")
+    if target is None or source is None:
         return 0.0
-    try:
-        info = json.loads(mix.path("loudness.json").read_text(encoding="utf-8"))
-    except (KeyError, OSError, ValueError):
-        return 0.0
-    source = info.get("target_lufs")
-    return round(float(target) - float(source), 3) if source is not None else 0.0
+    return round(float(target) - float(source), 3)
 
 
 def encode(params: dict[str, Any], outputs: list[str], picture: NodeOutputs, mix: NodeOutputs,
@@ -142,16 +149,21 @@ def encode(params: dict[str, Any], outputs: list[str], picture: NodeOutputs, mix
     target = workdir / args.output_name
     target.parent.mkdir(parents=True, exist_ok=True)
     cmd: list[str | Path] = ["-filter_complex_threads", str(max(1, threads)), "-/filter_complex", script]
+    audio_codec: list[str] = []
+    report = None
     if args.audio:
-        cmd += ["-i", mix.path("mix.wav"), "-map", "[vout]", "-map", "0:a:0"]
-        gain = mix_gain_db(mix, props.get("loudness"))
-        if gain:
-            cmd += ["-af", f"volume={gain}dB"]
+        target_lufs = float(props["loudness"]) if props.get("loudness") is not None else None
+        audio = plan_audio(params["profile"], args, mix.path("mix.wav"), mix_info(mix),
+                           mix_gain_db(mix, target_lufs), target_lufs, scratch)
+        cmd += [*audio.inputs, "-map", "[vout]", "-map", "0:a:0"]
+        audio_codec, report = audio.codec, audio.report
     else:
         cmd += ["-map", "[vout]"]
-    cmd += ["-fps_mode:v", "passthrough", *args.video, *args.audio, *args.muxer, *BITEXACT,
+    cmd += ["-fps_mode:v", "passthrough", *args.video, *audio_codec, *args.muxer, *BITEXACT,
             "-map_metadata", "-1", "-metadata", f"title={params.get('title', '')}", target]
     ffmpeg(cmd, cwd=objects_root(picture))
+    if report is not None:
+        write_report(workdir, report)
     if args.sidecar_audio:
         shutil.copyfile(mix.path("mix.wav"), workdir / args.sidecar_audio)
     if subtitles is not None and props.get("subtitles") == "sidecar":
