@@ -4,14 +4,19 @@ Per profile (probed with PyAV, frames counted by demuxing): container and codec,
 frame count and duration (exact), frame rate, resolution and colour tags against
 the plan; video bitrate and the audio stream as measured; the audio/video length
 difference (at most one frame); loudness and true peak with FFmpeg's ebur128
-meter (the sound engine's independent meter) against the profile's target. The picture is
+meter (the sound engine's independent meter): every delivered programme (each
+export's audio, a sequence's sidecar WAV, the mix) must read at or under the
+true-peak ceiling, lossy or not, and within LOUDNESS_TOLERANCE_LU of its target.
+Each encode's own true-peak record (what the encoder measured, how often it
+re-limited) is listed beside QC's reading. The picture is
 scanned once for black (blackdetect: 98% of pixels under 5% luma) and frozen
 stretches (freezedetect: -60 dB for 2 s) and each is checked against the edit's
 intended black (fades, dips) and stills (shots where nothing moves) when the
 plan gives QC the assembled edit; without it they are listed, unjudged.
 
 Severity: `error` for what the plan fixes exactly (frames, duration, rate, size,
-codec, tags), `warning` for measurements with tolerances.
+codec, tags) and for the delivery's true peak, `warning` for measurements with
+tolerances (loudness among them: see LOUDNESS_SEVERITY).
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from filmc.runtime.media_tools import ffmpeg_exe, probe
 from filmc.runtime.profiles import SEQUENCE_CONTAINERS
 from filmc.runtime.sound import SoundError, measure_ebur128
 
+from .encode_audio import read_report
 from .tools import fps_fraction
 
 VIDEO_DECODERS = {"h264": {"h264"}, "h265": {"hevc"}, "prores": {"prores"}, "dnxhr": {"dnxhd"},
@@ -40,8 +46,12 @@ AUDIO_DECODERS = {"aac": {"aac"}, "opus": {"opus", "libopus"}, "pcm": {"pcm_s24l
 CONTAINER_FORMATS = {"mp4": "mp4", "mov": "mov", "mxf": "mxf", "webm": "webm", "mkv": "matroska"}
 BLACK_FILTER = "blackdetect=d=0:pic_th=0.98:pix_th=0.05"
 FREEZE_FILTER = "freezedetect=n=-60dB:d=2"
-LOSSY_PEAK_MARGIN_DB = 1.0
-"""Lossy audio codecs overshoot the mix's true peak a little; the check allows this much."""
+LOUDNESS_TOLERANCE_LU = 0.5
+"""Integrated loudness of every delivered programme within this of its target (a stricter plan wins)."""
+LOUDNESS_SEVERITY = "warning"
+"""A true peak over the ceiling is an error: the encode guarantees the ceiling, so a miss is a defect.
+A loudness miss is reported as a failed check but not an error: a sparse programme (a lone click in
+silence) cannot reach its target under the ceiling at all, and the sound engine caps its gain."""
 
 
 @dataclass
@@ -184,7 +194,11 @@ def check_profile(entry: dict[str, Any], encode: NodeOutputs, expect: dict[str, 
             _check(checks, "A/V length difference", diff <= 1 / float(rate) + 1e-6,
                    f"<= {1 / float(rate):.4f} s", round(diff, 4), "warning")
         result["loudness_file"] = path
-        result["lossy_audio"] = a.codec not in AUDIO_DECODERS["pcm"]
+        record = read_report(encode.directory)
+        if record is not None:
+            result["audio_true_peak"] = record
+            _check(checks, "encode true-peak control", True, None, record.get("true_peak_dbtp"), "info",
+                   encode_record_text(record))
     result["scan_input"] = ["-i", str(path)]
     return result
 
@@ -193,19 +207,33 @@ SILENT_LUFS = -69.0
 """ebur128 reports -70 LUFS when everything is under its absolute gate: nothing to measure."""
 
 
-def _loudness(checks: list[Check], path: Path, target: float, tolerance: float, peak: float, margin: float) -> None:
+def encode_record_text(record: dict[str, Any]) -> str:
+    """One line of what an encode's true-peak control did."""
+    codec = record.get("codec")
+    if "encodes" not in record:
+        limited = f"limited to {record['limiter_ceiling_dbtp']:+.2f} dBTP" if record.get("relimited") else "as mixed"
+        return f"{codec}: master {limited}, gain {record.get('gain_db', 0):+.2f} dB"
+    peaks = ", ".join(f"{a['true_peak_dbtp']:+.1f}" for a in record.get("attempts", []))
+    ceiling = record.get("limiter_ceiling_dbtp")
+    how = f"re-limited to {ceiling:+.2f} dBTP" if ceiling is not None else "master as mixed"
+    return (f"{codec}: {record['encodes']} encode(s) measured {peaks} dBTP, {how}, "
+            f"delivered {record['true_peak_dbtp']:+.1f} dBTP / {record['integrated_lufs']:.1f} LUFS")
+
+
+def _loudness(checks: list[Check], path: Path, target: float, tolerance: float, peak: float) -> None:
+    """True peak (strict: an error over the ceiling) and integrated loudness of a delivered programme."""
     try:
         m = measure_ebur128(path)
     except SoundError as exc:
-        _check(checks, "loudness", False, target, None, "warning", str(exc))
+        _check(checks, "loudness", False, target, None, "error", str(exc))
         return
+    _check(checks, "true peak", m.true_peak_dbtp <= peak, peak, m.true_peak_dbtp, "error",
+           f"dBTP (ebur128), ceiling {peak:+.1f}")
     if m.integrated_lufs <= SILENT_LUFS:
         _check(checks, "integrated loudness", True, target, m.integrated_lufs, "info", "silent programme")
         return
     _check(checks, "integrated loudness", abs(m.integrated_lufs - target) <= tolerance, target, m.integrated_lufs,
-           "warning", f"LUFS, tolerance {tolerance} LU")
-    _check(checks, "true peak", m.true_peak_dbtp <= peak + margin, peak, m.true_peak_dbtp, "warning",
-           f"dBTP, margin {margin} dB" if margin else "dBTP")
+           LOUDNESS_SEVERITY, f"LUFS, tolerance {tolerance} LU")
 
 
 BAKE_TARGET_CODES = 2.0
@@ -258,7 +286,7 @@ def run_qc(params: dict[str, Any], encodes: list[NodeOutputs], mix: NodeOutputs,
 
     `grades` (qc entry, grade node) adds the colour section: bake accuracy and shot-match ΔE."""
     expect = params["expect"]
-    tolerance = float(expect.get("loudness_tolerance_lu", 1.0))
+    tolerance = min(float(expect.get("loudness_tolerance_lu", LOUDNESS_TOLERANCE_LU)), LOUDNESS_TOLERANCE_LU)
     peak = float(expect.get("true_peak_dbtp", -1.0))
     profiles = []
     scanned: dict[str, Any] | None = None
@@ -266,14 +294,13 @@ def run_qc(params: dict[str, Any], encodes: list[NodeOutputs], mix: NodeOutputs,
         result = check_profile(entry, encode, expect)
         if "loudness_file" in result:
             target = float(entry.get("loudness_lufs") or expect["loudness_lufs"])
-            _loudness(result["checks"], result.pop("loudness_file"), target, tolerance, peak,
-                      LOSSY_PEAK_MARGIN_DB if result.pop("lossy_audio", False) else 0.0)
+            _loudness(result["checks"], result.pop("loudness_file"), target, tolerance, peak)
         scan_input = result.pop("scan_input", None)
         if scanned is None and scan_input is not None:
             scanned = {"profile": entry["profile"], **scan_picture(scan_input, expect["fps"], int(expect["frames"]))}
         profiles.append(result)
     mix_checks: list[Check] = []
-    _loudness(mix_checks, mix.path("mix.wav"), float(expect["loudness_lufs"]), tolerance, peak, 0.0)
+    _loudness(mix_checks, mix.path("mix.wav"), float(expect["loudness_lufs"]), tolerance, peak)
     picture_checks = judge_picture(scanned, edit, expect["fps"]) if scanned else []
     colour, colour_checks = colour_report(grades or [])
     picture_checks += colour_checks
