@@ -137,6 +137,8 @@ class Media(Node):
     path: str
     source_in: Duration
     source_out: Duration | None = None
+    colour: str | None = None
+    """The clip's declared colour space (a schema.MEDIA_COLOUR_SPACES name); None: read the file's tags."""
     span: Span
 
 

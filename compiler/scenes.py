@@ -310,7 +310,7 @@ class SceneLowering:
             action=props.get("action"), lines=lines, cues=cues, events=events,
             media=ir.Media(path=media["path"], source_in=ir.Duration(**media["source_in"]),
                            source_out=ir.Duration(**media["source_out"]) if media["source_out"] else None,
-                           span=shot.span) if media else None,
+                           colour=media["colour"], span=shot.span) if media else None,
             seed=int(props["seed"]) if "seed" in props else stable_seed(scene_seed, shot_id),
             notes=props.get("note", []), style=props.get("style") or scene_props.get("style") or self.header.style,
             grade=props.get("grade") or scene_props.get("grade"), reference="reference" in props,

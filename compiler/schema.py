@@ -34,7 +34,7 @@ from dataclasses import dataclass
 #   bed         name:K [at level]
 #   cue         name:sfx at duration [level]
 #   camera      name:camera_move [name:camera_speed]
-#   media       path [from duration] [to duration]
+#   media       path [from duration] [to duration] [colour name] (names: MEDIA_COLOUR_SPACES)
 #   flag        no value
 #   variant     name:time_of_day { look, plate }
 
@@ -193,7 +193,8 @@ SHOT = {
     "lens": Prop("length", "Lens focal length (8-1200 mm)."),
     "angle": Prop("name:angle", "Camera angle."),
     "action": Prop("text", "What happens in the shot."),
-    "media": Prop("media", "Use footage instead of generating: `media \"take3.mov\" from 2s to 6s`."),
+    "media": Prop("media", "Use footage instead of generating: `media \"take3.mov\" from 2s to 6s`; "
+                           "`colour rec2020_pq` overrides the colour space the file's tags give."),
     "sfx": Prop("cue", "A sound effect at an offset into the shot: `sfx std.glass_break at 1.5s`.",
                 repeated=True),
     "seed": Prop("number", "Random seed for this shot."),
@@ -240,3 +241,40 @@ ALL_UNITS = set().union(*UNITS.values()) - {""}
 
 TRANSITION_DIRECTIONS = ("left", "right", "up", "down")
 CONTINUOUS = "continuous"
+
+MEDIA_COLOUR_SPACES: dict[str, str] = {
+    # Display-referred: code values meant for a display (video, stills, masters).
+    "rec709": "Rec.709 primaries, BT.1886 (gamma 2.4): HD video; untagged footage is taken to be this.",
+    "srgb": "Rec.709 primaries, sRGB curve: screen recordings, web video.",
+    "rec2020": "Rec.2020 primaries, BT.1886 (gamma 2.4): SDR UHD video.",
+    "rec2020_pq": "Rec.2100 PQ (SMPTE ST 2084), Rec.2020 primaries: HDR10 video.",
+    "rec2020_hlg": "Rec.2100 HLG (1000-nit display), Rec.2020 primaries: broadcast and phone HDR.",
+    "p3d65": "P3 primaries, D65 white, gamma 2.6: P3-D65 cinema masters.",
+    "p3d65_pq": "P3 primaries, D65 white, PQ (SMPTE ST 2084): HDR cinema and streaming masters.",
+    "display_p3": "P3 primaries, D65 white, sRGB curve: Apple Display P3.",
+    "p3dci": "P3 primaries, DCI white, gamma 2.6: DCI cinema masters.",
+    # Scene-referred: camera log encodings and linear light (rendered through the ACES output transform).
+    "arri_logc3": "ARRI LogC3 (EI 800), ALEXA Wide Gamut 3.",
+    "arri_logc4": "ARRI LogC4, ARRI Wide Gamut 4.",
+    "slog3_sgamut3cine": "Sony S-Log3, S-Gamut3.Cine.",
+    "slog3_sgamut3": "Sony S-Log3, S-Gamut3.",
+    "vlog_vgamut": "Panasonic V-Log, V-Gamut.",
+    "log3g10_rwg": "RED Log3G10, REDWideGamutRGB.",
+    "canonlog3_cgamut": "Canon Log 3, Cinema Gamut (daylight).",
+    "bmdfilm_gen5": "Blackmagic Film Gen 5, Blackmagic Wide Gamut Gen 5.",
+    "apple_log": "Apple Log (iPhone), Rec.2020 primaries.",
+    "davinci_intermediate": "DaVinci Intermediate, DaVinci Wide Gamut.",
+    "acescct": "ACEScct: ACES AP1 log.",
+    "acescg": "ACEScg: scene-linear ACES AP1 (EXR renders).",
+    "aces2065_1": "ACES2065-1: scene-linear ACES AP0 (ACES interchange EXR).",
+    "lin_rec709": "Scene-linear light, Rec.709 primaries (linear EXR).",
+    "lin_rec2020": "Scene-linear light, Rec.2020 primaries.",
+}
+"""The colour spaces a `media` clip may declare (`media "x.mov" colour rec2020_pq`), with what they are.
+Without a declaration the runtime reads the file's colour tags; runtime/colour/sources.py maps each
+name to the colour library and the tags to a name."""
+
+
+def media_colour_key(text: str) -> str:
+    """How a written space name is looked up: case-insensitive, `-` same as `_` (`ACES2065-1`)."""
+    return text.lower().replace("-", "_")

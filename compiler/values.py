@@ -14,7 +14,7 @@ from typing import Any
 
 from . import ast
 from .diagnostics import Sink
-from .schema import ALL_UNITS, UNITS
+from .schema import ALL_UNITS, MEDIA_COLOUR_SPACES, UNITS, media_colour_key
 from .source import Span
 from .units import Quantity, frames_of, frames_to_seconds, parse_quantity
 
@@ -406,11 +406,13 @@ class ValueParser:
         return {"move": move, "speed": speed}
 
     def p_media(self, prop, atoms, _):
-        positional, kw = self.keyword_args(atoms, {"from", "to"})
+        positional, kw = self.keyword_args(atoms, {"from", "to", "colour"})
         if len(positional) != 1:
-            self.sink.error("E0401", "`media` takes a file path and optional `from` / `to` times", prop.span,
-                            label="malformed", hint='e.g. `media "footage/take3.mov" from 2s to 6s`')
+            self.sink.error("E0401", "`media` takes a file path, optional `from` / `to` times and an optional"
+                            " `colour` space", prop.span, label="malformed",
+                            hint='e.g. `media "footage/take3.mov" from 2s to 6s colour rec2020_pq`')
             return None
+        colour = self.media_colour(kw["colour"]) if "colour" in kw else None
         path = self.path(positional[0])
         source_in = self.duration(kw["from"], allow_zero=True) if "from" in kw else {"frames": 0, "seconds": "0"}
         source_out = self.duration(kw["to"]) if "to" in kw else None
@@ -420,4 +422,23 @@ class ValueParser:
             return None
         if path is None or source_in is None or ("to" in kw and source_out is None):
             return None
-        return {"path": path, "source_in": source_in, "source_out": source_out}
+        if "colour" in kw and colour is None:
+            return None
+        return {"path": path, "source_in": source_in, "source_out": source_out, "colour": colour}
+
+    def media_colour(self, atom: ast.Atom) -> str | None:
+        """A `media ... colour NAME` space: one of MEDIA_COLOUR_SPACES, any case, `-` as `_`."""
+        if atom.kind != "ref":
+            self.type_error(atom, "a colour space name")
+            return None
+        key = media_colour_key(atom.text)
+        if key in MEDIA_COLOUR_SPACES:
+            return key
+        from .diagnostics import did_you_mean
+
+        guess = did_you_mean(key, MEDIA_COLOUR_SPACES)
+        self.sink.error("E0417", f"unknown media colour space `{atom.text}`", atom.span,
+                        label="not a colour space filmc converts from",
+                        hint=f"did you mean `{guess}`?" if guess else
+                        "one of: " + ", ".join(MEDIA_COLOUR_SPACES) + "; or leave `colour` out to use the file's tags")
+        return None
