@@ -11,6 +11,8 @@ The public API, re-exported here; see each module for the why:
 - match:    match_scene / match_shot -> ShotMatch (LabTransfer correction + ΔE2000 QC)
 - delta_e:  delta_e_2000
 - library:  resolve_lut("std.teal_orange"), stdlib_luts()
+- sources:  footage colour: probe_tags / space_from_tags / decoding, conversion(space, output) -> Conversion
+            (baked stages for ffmpeg + measured error); imported as filmc.runtime.colour.sources
 """
 
 from .bake import Bake, BakeReport, apply_bake, bake_chain, measure_bake, validate_bake, validation_chart

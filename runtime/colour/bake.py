@@ -73,36 +73,45 @@ class Shaper:
     "log" (scene-linear sources): t = log2(x + offset) normalised over [0, maximum],
     even spacing in stops. "power" (display sources): t = code^power, a mild
     shaper that gives the shadows, where the output encodings are steepest,
-    four times the lattice density for a third less in the highlights.
+    four times the lattice density for a third less in the highlights. A `knee`
+    below 1 (power only) spreads the lattice over [0, knee] and clips above,
+    t = (min(code, knee) / knee)^power: for HDR footage into SDR, whose codes
+    above the knee the output clips anyway (runtime/colour/sources.py). The
+    file's domain stays [0, maximum] because ffmpeg's lut1d ignores a
+    DOMAIN_MAX below 1.
     """
 
     kind: Literal["log", "power"]
     maximum: float = 1.0
     offset: float = SHAPER_OFFSET
     power: float = DISPLAY_SHAPER_POWER
+    knee: float = 1.0
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         x = np.clip(np.asarray(x, dtype=np.float64), 0.0, self.maximum)
         if self.kind == "power":
-            return x**self.power
+            return (np.minimum(x, self.knee) / self.knee) ** self.power
         lo, hi = np.log2(self.offset), np.log2(self.maximum + self.offset)
         return (np.log2(x + self.offset) - lo) / (hi - lo)
 
     def inverse(self, t: np.ndarray) -> np.ndarray:
         t = np.clip(np.asarray(t, dtype=np.float64), 0.0, 1.0)
         if self.kind == "power":
-            return t ** (1.0 / self.power)
+            return self.knee * t ** (1.0 / self.power)
         lo, hi = np.log2(self.offset), np.log2(self.maximum + self.offset)
         return np.maximum(2.0 ** (lo + t * (hi - lo)) - self.offset, 0.0)
 
     def describe(self) -> str:
+        if self.kind == "power" and self.knee != 1.0:
+            return f"t = (min(x, {self.knee:g}) / {self.knee:g})^{self.power:g} over [0, 1]"
         if self.kind == "power":
             return f"t = x^{self.power:g} over [0, 1]"
         return f"t = log2(x + {self.offset:g}) normalised over [0, {self.maximum:g}]"
 
     def file_name(self, nodes: int) -> str:
         if self.kind == "power":
-            return f"shaper_power{self.power:g}_{nodes}.cube"
+            knee = f"_knee{self.knee:g}" if self.knee != 1.0 else ""
+            return f"shaper_power{self.power:g}{knee}_{nodes}.cube"
         return f"shaper_log{self.offset:g}_{self.maximum:g}_{nodes}.cube"
 
 
@@ -126,14 +135,15 @@ def bake_chain(
     size: int = DEFAULT_SIZE,
     lut1d_size: int = DEFAULT_1D_SIZE,
     shaper_max: float | None = None,
+    shaper: Shaper | None = None,
 ) -> Bake:
     """Sample `chain` into `.cube` files in `out_dir`, named by the chain's content hash.
 
     Files are written atomically and an existing bake of the same chain and
-    sizes is reused.
+    sizes is reused. `shaper` replaces the input stage `shaper_for` would choose.
     """
     out = Path(out_dir)
-    shaper = shaper_for(chain.src, chain.dst, shaper_max)
+    shaper = shaper or shaper_for(chain.src, chain.dst, shaper_max)
     encoded = space(chain.dst).kind == "display"
     shaper_path = out / shaper.file_name(lut1d_size) if shaper else None
     tag = f"_{shaper_path.stem}" if shaper_path else ""

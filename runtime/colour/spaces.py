@@ -37,7 +37,7 @@ class Space:
     ocio_name: str
     kind: Literal["scene-linear", "log", "display"]
     primaries: str
-    """Key of colorimetry.PRIMARIES."""
+    """Key of colorimetry.PRIMARIES (for source-only spaces, the gamut's name)."""
     description: str
     display: str | None = None
     """For display spaces: the OCIO display, and the ACES view used by rendering='aces'."""
@@ -103,6 +103,34 @@ SPACES: dict[str, Space] = {
     )
 }
 
+# Spaces footage may arrive in (runtime/colour/sources.py), beyond the outputs above: only ever a
+# conversion's source, so display ones carry no ACES view and camera gamuts no PRIMARIES key.
+SOURCE_ONLY_SPACES: tuple[Space, ...] = (
+    Space("rec2020_hlg", "Rec.2100-HLG - Display", "display", "rec2020",
+          "Rec.2020 primaries, ARIB STD-B67 (HLG) for a 1000 nit display (1.0 = 100 nits colorimetric).",
+          "Rec.2100-HLG - Display"),
+    Space("p3d65_pq", "ST2084-P3-D65 - Display", "display", "p3d65",
+          "P3 primaries, D65 white, SMPTE ST 2084 (PQ) (1.0 = 100 nits colorimetric).", "ST2084-P3-D65 - Display"),
+    Space("display_p3", "Display P3 - Display", "display", "p3d65",
+          "P3 primaries, D65 white, sRGB encoding: Apple Display P3.", "Display P3 - Display"),
+    Space("p3dci", "P3-DCI - Display", "display", "p3dci", "P3 primaries, DCI white, gamma 2.6.",
+          "P3-DCI - Display"),
+    Space("arri_logc3", "ARRI LogC3 (EI800)", "log", "AWG3", "ARRI LogC3 (EI 800), ALEXA Wide Gamut 3."),
+    Space("arri_logc4", "ARRI LogC4", "log", "AWG4", "ARRI LogC4, ARRI Wide Gamut 4."),
+    Space("slog3_sgamut3cine", "S-Log3 S-Gamut3.Cine", "log", "S-Gamut3.Cine", "Sony S-Log3, S-Gamut3.Cine."),
+    Space("slog3_sgamut3", "S-Log3 S-Gamut3", "log", "S-Gamut3", "Sony S-Log3, S-Gamut3."),
+    Space("vlog_vgamut", "V-Log V-Gamut", "log", "V-Gamut", "Panasonic V-Log, V-Gamut."),
+    Space("log3g10_rwg", "Log3G10 REDWideGamutRGB", "log", "RWG", "RED Log3G10, REDWideGamutRGB."),
+    Space("canonlog3_cgamut", "CanonLog3 CinemaGamut D55", "log", "CinemaGamut",
+          "Canon Log 3, Cinema Gamut (daylight)."),
+    Space("bmdfilm_gen5", "BMDFilm WideGamut Gen5", "log", "BMDWG5",
+          "Blackmagic Film Gen 5, Blackmagic Wide Gamut Gen 5."),
+    Space("apple_log", "Apple Log", "log", "rec2020", "Apple Log (iPhone), Rec.2020 primaries."),
+    Space("davinci_intermediate", "DaVinci Intermediate WideGamut", "log", "DWG",
+          "DaVinci Intermediate, DaVinci Wide Gamut."),
+)
+SPACES.update({s.name: s for s in SOURCE_ONLY_SPACES})
+
 OUTPUT_SPACES: tuple[str, ...] = ("rec709", "srgb", "rec2020", "p3d65", "hdr10")
 """Names a film's `colour WORKING -> OUTPUT` and a profile's `colour` may give as output."""
 WORKING_SPACES: tuple[str, ...] = (
@@ -130,6 +158,7 @@ _ALIASES = {
     "p3": "p3d65",
     "pq": "hdr10",
     "rec2100pq": "hdr10",
+    "rec2020pq": "hdr10",
 }
 
 
