@@ -466,6 +466,8 @@ class PlanLowering:
             "out_seconds": f"{out.numerator}/{out.denominator}",
             "fps": self.fps,
             "resolution": self.resolution,
+            "colour": media.colour,
+            "output_space": self.h.output_space,
         }
         w, h = self.resolution
         return self.b.add("conform", params, [], ["clip.mov"], shot.id, self._span(media.span),
