@@ -470,7 +470,7 @@ class PlanLowering:
             "output_space": self.h.output_space,
         }
         w, h = self.resolution
-        return self.b.add("conform", params, [], ["clip.mov"], shot.id, self._span(media.span),
+        return self.b.add("conform", params, [], ["clip.mov", "conform.json"], shot.id, self._span(media.span),
                           256 + _mb(w * h * 3 * 8))
 
     def grade_params(self, shot: ir.Shot) -> dict[str, Any]:
@@ -722,9 +722,11 @@ class PlanLowering:
         return self.b.add("contact_sheet", params, list(graded), ["contact_sheet.png"], "contact sheet",
                           self._span(self.h.span), 256 + _mb(len(shots) * CONTACT_THUMB_WIDTH * 180 * 4))
 
-    def qc(self, encodes: dict[str, str], mix: str, graded: list[str], picture: str) -> str:
-        """QC reads the encodes, the mix, each shot's grade (bake accuracy, match ΔE) and the assembly's
-        edit (which black or still frames are intended)."""
+    def qc(self, encodes: dict[str, str], mix: str, graded: list[str], picture: str,
+           footage: dict[str, str]) -> str:
+        """QC reads the encodes, the mix, each shot's grade (bake accuracy, match ΔE), each footage
+        shot's conform (its colour conversion and that bake's accuracy) and the assembly's edit
+        (which black or still frames are intended)."""
         profiles = []
         inputs = []
         for profile, nid in encodes.items():
@@ -747,6 +749,12 @@ class PlanLowering:
             "mix_input": inputs.index(mix),
             "grades": grades,
         }
+        conforms = []
+        for shot_id, nid in footage.items():
+            if nid not in inputs:
+                inputs.append(nid)
+            conforms.append({"input": inputs.index(nid), "shot": shot_id})
+        params["conforms"] = conforms
         inputs.append(picture)
         return self.b.add("qc", params, inputs, ["qc.json"], "qc", self._span(self.h.span), 512)
 
@@ -755,11 +763,12 @@ class PlanLowering:
     def run(self) -> RenderPlan:
         scenes = {s.name: s for s in self.film.scenes}
         graded: list[str] = []
+        footage: dict[str, str] = {}
         references = self.references()
         for slot in self.layout.shots:
             scene = scenes[slot.shot.scene]
             if slot.shot.media is not None:
-                clip = self.conform(slot)
+                clip = footage[slot.shot.id] = self.conform(slot)
             else:
                 clip = self.animate(slot, scene, self.compose(slot, scene))
             ref = references[slot.shot.scene]
@@ -769,7 +778,7 @@ class PlanLowering:
         picture = self.assemble(graded)
         encodes = {p: self.encode(p, picture, mix, subtitles) for p in self.profiles}
         sheet = self.contact_sheet(graded)
-        qc = self.qc(encodes, mix, graded, picture)
+        qc = self.qc(encodes, mix, graded, picture, footage)
         outputs = {"picture": picture, "mix": mix, "subtitles": subtitles, "contact_sheet": sheet, "qc": qc}
         for profile, nid in encodes.items():
             outputs[_short(profile) or profile] = nid

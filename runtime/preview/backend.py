@@ -7,7 +7,8 @@ streaming straight into the encoder. See /work/notes/preview_design.md.
 
 Op outputs (the plan declares them for backend "preview"):
 plate.png; portrait.png; compose -> background.png, subjects.png, burnin.png;
-animate -> motion.json; conform -> clip.mov; grade -> grade.cube, grade.json;
+animate -> motion.json; conform -> clip.mov, conform.json; grade -> grade.json, grade.cube and
+the graded background.png + subjects.png (painted shots) or clip.mov (footage);
 assemble -> edit.json, filtergraph.txt; encode -> the profile's file(s);
 speech/bed/sfx -> WAV; mix -> mix.wav, stems, loudness.json; subtitles -> SRT,
 WebVTT; contact_sheet.png; qc.json.
@@ -132,7 +133,8 @@ class PreviewBackend(Backend):
         picture = next((o for o in ordered if o.op == "assemble"), None)
         edit = json.loads(picture.path("edit.json").read_text(encoding="utf-8")) if picture else None
         grades = [(g, ordered[int(g["input"])]) for g in p.get("grades", [])]
-        run_qc(p, encodes, mix, edit, workdir / "qc.json", grades)
+        conforms = [(c, ordered[int(c["input"])]) for c in p.get("conforms", [])]
+        run_qc(p, encodes, mix, edit, workdir / "qc.json", grades, conforms)
 
     # --- sound ---------------------------------------------------------------------
 

@@ -81,7 +81,7 @@ def shot_source(source: NodeOutputs) -> dict[str, Any]:
         motion = json.loads(source.path("motion.json").read_text(encoding="utf-8"))
         return {"kind": "layers", **motion}
     if source.op == "conform":
-        return {"kind": "clip", "clip": ref(source, source.single().name)}
+        return {"kind": "clip", "clip": ref(source, "clip.mov")}
     raise NodeError(f"grade cannot take a {source.op} node as its source")
 
 
@@ -126,7 +126,7 @@ def match_picture(outputs: NodeOutputs, resolution: tuple[int, int]) -> np.ndarr
         root = objects_root(outputs)
         return _composite(root / layers["background"], root / layers["subjects"], resolution)
     if outputs.op == "conform":
-        return _middle_frame(outputs.path(outputs.single().name))
+        return _middle_frame(outputs.path("clip.mov"))
     raise NodeError(f"shot match cannot read pictures from a {outputs.op} node")
 
 
@@ -210,7 +210,7 @@ GRADED_LAYERS = ("background", "subjects")
 def _source_pictures(source: NodeOutputs) -> dict[str, Path]:
     """Output name -> the ungraded picture it is made from."""
     if source.op == "conform":
-        return {"clip.mov": source.path(source.single().name)}
+        return {"clip.mov": source.path("clip.mov")}
     layers = json.loads(source.path("motion.json").read_text(encoding="utf-8"))["layers"]
     root = objects_root(source)
     return {f"{name}.png": root / layers[name] for name in GRADED_LAYERS}
@@ -261,6 +261,16 @@ def in_float(grade: str, pix_fmt: str) -> str:
     return f"format={wide},{grade},format={pix_fmt}"
 
 
+def _in_float_rounded(stages: str) -> str:
+    """in_float for the graded clip, but back to 8-bit through zscale where ffmpeg has it: swscale's
+    float -> gbrp rounds up (measured +0.5 codes on average, up to +1); zscale rounds exactly."""
+    from .conform import has_zscale
+
+    if not has_zscale():
+        return in_float(stages, "gbrp")
+    return f"format=gbrpf32le,{stages},zscale=rangein=full:range=full:dither=none,format=gbrp"
+
+
 def _grade_clip(bake: Bake, clip: Path, workdir: Path, frames: int, threads: int) -> list[dict[str, str]]:
     """The conformed clip through the baked stages, in float, into a graded FFV1 clip.mov."""
     from filmc.runtime.media_tools import probe
@@ -276,7 +286,7 @@ def _grade_clip(bake: Bake, clip: Path, workdir: Path, frames: int, threads: int
             stages.append({"filter": "lut3d" if kind == "cube" else "lut1d", "file": name})
     chain = ",".join(f"{s['filter']}=file={s['file']}:interp={'tetrahedral' if s['filter'] == 'lut3d' else 'linear'}"
                      for s in stages)
-    ffmpeg(["-i", str(clip), "-map", "0:v:0", "-vf", in_float(chain, "gbrp"), "-c:v", "ffv1", "-level", "3",
+    ffmpeg(["-i", str(clip), "-map", "0:v:0", "-vf", _in_float_rounded(chain), "-c:v", "ffv1", "-level", "3",
             "-pix_fmt", "gbrp", "-threads", str(max(1, threads)), *BITEXACT, "-f", "mov", "clip.mov"], cwd=workdir)
     counted = probe(workdir / "clip.mov", count_frames=True).video()
     if counted is None or counted.frames != frames:

@@ -280,11 +280,37 @@ def colour_report(grades: list[tuple[dict[str, Any], NodeOutputs]]) -> tuple[dic
     return {"bakes": list(bakes.values()), "shots": shots}, checks
 
 
+def footage_report(conforms: list[tuple[dict[str, Any], NodeOutputs]]) -> tuple[list[dict[str, Any]], list[Check]]:
+    """Per footage shot: the colour space its clip was read as (and why), and the error of the baked
+    conversion into the output space (from each conform node's conform.json)."""
+    entries = []
+    checks: list[Check] = []
+    for entry, node in conforms:
+        info = json.loads(node.path("conform.json").read_text(encoding="utf-8"))
+        conversion = info.get("conversion")
+        accuracy = (conversion or {}).get("accuracy")
+        entries.append({"shot": entry["shot"], "space": info.get("space"), "space_from": info.get("space_from"),
+                        "output_space": info.get("output_space"), "decoding": info.get("decoding"),
+                        "converted": conversion is not None,
+                        "rendering": (conversion or {}).get("rendering"),
+                        "bake_max_10bit_codes": accuracy["max_10bit_codes"] if accuracy else None})
+        if accuracy:
+            codes = float(accuracy["max_10bit_codes"])
+            ok = codes <= BAKE_TARGET_CODES
+            _check(checks, f"footage colour {entry['shot']}", ok, BAKE_TARGET_CODES, codes,
+                   "info" if ok else "warning",
+                   f"{info.get('space')} -> {info.get('output_space')} ({info.get('space_from')}): bake max error "
+                   f"{codes:.2f} 10-bit codes on {accuracy.get('in_gamut')} in-gamut chart colours")
+    return entries, checks
+
+
 def run_qc(params: dict[str, Any], encodes: list[NodeOutputs], mix: NodeOutputs, edit: dict[str, Any] | None,
-           out: Path, grades: list[tuple[dict[str, Any], NodeOutputs]] | None = None) -> dict[str, Any]:
+           out: Path, grades: list[tuple[dict[str, Any], NodeOutputs]] | None = None,
+           conforms: list[tuple[dict[str, Any], NodeOutputs]] | None = None) -> dict[str, Any]:
     """Measure every encode and the mix; write qc.json to `out` and return the report.
 
-    `grades` (qc entry, grade node) adds the colour section: bake accuracy and shot-match ΔE."""
+    `grades` (qc entry, grade node) adds the colour section: bake accuracy and shot-match ΔE;
+    `conforms` (qc entry, conform node) adds each footage shot's source space and conversion error."""
     expect = params["expect"]
     tolerance = min(float(expect.get("loudness_tolerance_lu", LOUDNESS_TOLERANCE_LU)), LOUDNESS_TOLERANCE_LU)
     peak = float(expect.get("true_peak_dbtp", -1.0))
@@ -303,7 +329,8 @@ def run_qc(params: dict[str, Any], encodes: list[NodeOutputs], mix: NodeOutputs,
     _loudness(mix_checks, mix.path("mix.wav"), float(expect["loudness_lufs"]), tolerance, peak)
     picture_checks = judge_picture(scanned, edit, expect["fps"]) if scanned else []
     colour, colour_checks = colour_report(grades or [])
-    picture_checks += colour_checks
+    colour["footage"], footage_checks = footage_report(conforms or [])
+    picture_checks += colour_checks + footage_checks
     everything = [c for p in profiles for c in p["checks"]] + mix_checks + picture_checks
     errors = sum(1 for c in everything if not c.ok and c.severity == "error")
     warnings = sum(1 for c in everything if not c.ok and c.severity == "warning")

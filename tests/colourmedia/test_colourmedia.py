@@ -357,3 +357,9 @@ def test_build_delivers_pq_footage_in_rec709(tmp_path: Path) -> None:
     exact = bt1886_encode(light_2020_to_709(pq_decode(source_patch_codes(tmp_path / "pq.mov", BT2020))))
     assert np.abs(_codes_8bit(got - exact)).max() <= 2.0
     assert delta_e_2000_709(got, exact).max() < 1.0
+    qc = json.loads((tmp_path / "out" / "qc.json").read_text(encoding="utf-8"))
+    (footage,) = qc["colour"]["footage"]
+    assert footage["space"] == "rec2020_pq" and footage["space_from"] == "tags" and footage["converted"]
+    assert 0 < footage["bake_max_10bit_codes"] <= 2.0
+    check = next(c for c in qc["picture"]["checks"] if c["name"] == "footage colour s01_001")
+    assert check["ok"] and "rec2020_pq -> rec709" in check["detail"]
