@@ -62,6 +62,16 @@ class PlanError(ValueError):
     """The plan cannot be executed as given (bad structure, or the backend cannot run it)."""
 
 
+class WorkerLost(RuntimeError):
+    """What a worker pool's future raises when the worker under one node is gone (a crashed
+    process, a lost machine) or could not run it: that node fails with this message, and is
+    retried when `transient`. (A local pool's crash takes every node with it: BrokenProcessPool.)"""
+
+    def __init__(self, message: str, *, transient: bool) -> None:
+        super().__init__(message)
+        self.transient = transient
+
+
 @dataclass(frozen=True)
 class NodeFailure:
     """A node that failed for good: everything a user needs to find the cause."""
@@ -205,6 +215,26 @@ def _run_in_worker(node: PlanNode, inputs: dict[str, NodeOutputs], workdir: Path
     return run_node(_worker_backend, node, inputs, workdir, ctx)
 
 
+def local_processes(max_workers: int, initializer: Callable[[Backend], None], initargs: tuple) -> cf.Executor:
+    """The default worker pool: spawned processes on this machine."""
+    return cf.ProcessPoolExecutor(max_workers=max_workers, mp_context=multiprocessing.get_context("spawn"),
+                                  initializer=initializer, initargs=initargs)
+
+
+@dataclass(frozen=True)
+class WorkerPool:
+    """Where worker nodes run. `make(max_workers, initializer, initargs)` returns an Executor whose
+    `submit(fn, node, inputs, workdir, ctx)` runs `fn` in a worker prepared by `initializer(*initargs)`;
+    its futures raise WorkerLost (or BrokenProcessPool) when a worker dies. Everything else (what
+    runs when, retries, the cache) stays with the executor. filmc.runtime.distributed makes a Ray one."""
+
+    make: Callable[[int, Callable[[Backend], None], tuple], cf.Executor] = local_processes
+    every_node: bool = False
+    """Run the nodes a backend places in threads (GPU nodes) in the pool too: a cluster has the GPUs."""
+    cores: int | None = None
+    """CPU cores the pool's nodes share, for each node's thread count (default: this machine's)."""
+
+
 # ----- plan checks and selection ------------------------------------------------------------------------
 
 
@@ -291,13 +321,15 @@ def critical_path_order(plan: RenderPlan, estimate: Callable[[PlanNode], float])
 class _Build:
     def __init__(self, plan: RenderPlan, backend: Backend, cache: Cache, *, jobs: int, memory_budget_mb: int,
                  retries: int, backoff_s: float, verify: str, processes: bool, gpu_slots: int,
-                 emit: EventSink, run_id: int, estimate: Callable[[PlanNode], float] | None = None) -> None:
+                 emit: EventSink, run_id: int, estimate: Callable[[PlanNode], float] | None = None,
+                 pool: WorkerPool | None = None) -> None:
         self.plan, self.backend, self.cache, self.emit = plan, backend, cache, emit
         self.jobs, self.budget, self.retries, self.backoff_s = jobs, memory_budget_mb, retries, backoff_s
         self.verify, self.processes, self.gpu_slots, self.run_id = verify, processes, gpu_slots, run_id
         self.by_id = plan.by_id()
         self.order = critical_path_order(plan, estimate or (lambda _node: 1.0))
-        self.cores = os.cpu_count() or 1
+        self.pool = pool or WorkerPool()
+        self.cores = self.pool.cores or os.cpu_count() or 1
         self.reports: dict[str, NodeReport] = {}
         self.failures: list[NodeFailure] = []
         self.corrupt: list[str] = []
@@ -458,7 +490,7 @@ class _Build:
         return max(1, self.cores // max(1, sharing))
 
     def _in_process(self, node: PlanNode) -> bool:
-        return self.processes and self.backend.placement(node) == "process"
+        return self.processes and (self.pool.every_node or self.backend.placement(node) == "process")
 
     def _submit(self, node: PlanNode, in_process: bool) -> _Running:
         attempt = self.attempts.get(node.id, 0) + 1
@@ -471,9 +503,7 @@ class _Build:
         self.emit(NodeStarted(NodeRef.of(node), attempt))
         if in_process:
             if self.process_pool is None:
-                self.process_pool = cf.ProcessPoolExecutor(
-                    max_workers=self.jobs, mp_context=multiprocessing.get_context("spawn"),
-                    initializer=_init_worker, initargs=(self.backend,))
+                self.process_pool = self.pool.make(self.jobs, _init_worker, (self.backend,))
             future = self.process_pool.submit(_run_in_worker, node, inputs, workdir, ctx)
         else:
             if self.thread_pool is None:
@@ -491,6 +521,9 @@ class _Build:
         node, attempt = job.node, job.attempt
         try:
             outcome = future.result()
+        except WorkerLost as exc:  # first: cf.process exists only once a local process pool was made
+            now = time.time()
+            outcome = _Outcome(False, now, now, error=str(exc), transient=exc.transient)
         except cf.process.BrokenProcessPool:
             outcome = self._lost_in_broken_pool(job)
             if outcome is None:
@@ -583,6 +616,7 @@ def execute(
     gpu_slots: int = 1,
     lock_wait_s: float = 0.0,
     estimate: Callable[[PlanNode], float] | None = None,
+    pool: WorkerPool | None = None,
 ) -> BuildResult:
     """Build `plan` (or the nodes `only` selects, with what they need) into `cache`.
 
@@ -595,7 +629,9 @@ def execute(
     every node in threads (debugging; backends without picklable state). gpu_slots: GPU nodes
     running at once. estimate: a node's expected seconds (the cost model); ready nodes on the
     longest estimated path to the end of the build start first, so e.g. the sound chain that the
-    final encode waits for runs beside the pictures instead of after them. Raises PlanError for a plan that cannot run, CacheBusy when another build
+    final encode waits for runs beside the pictures instead of after them. pool: where worker
+    nodes run (default: local spawned processes; filmc.runtime.distributed runs them on Ray).
+    Raises PlanError for a plan that cannot run, CacheBusy when another build
     holds the cache; node failures never raise, they are in the result.
     """
     problems = plan_problems(plan) + backend.check_plan(plan)
@@ -615,7 +651,7 @@ def execute(
         run_id = cache.begin_run(plan.film, f"{backend.name} {backend.version}", jobs)
         build = _Build(plan, backend, cache, jobs=jobs, memory_budget_mb=budget, retries=retries,
                        backoff_s=backoff_s, verify=verify, processes=processes, gpu_slots=gpu_slots, emit=emit,
-                       run_id=run_id, estimate=estimate)
+                       run_id=run_id, estimate=estimate, pool=pool)
         status = "interrupted"
         try:
             build.run(build.triage(targets))
