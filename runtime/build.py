@@ -22,6 +22,7 @@ Dialogue, bed and effect clips point at their rendered WAVs under `audio/`.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -80,6 +81,8 @@ class BuildOptions:
     colour: bool = False
     memory_budget_mb: int | None = None
     extend_shots: bool = False
+    ray: str | None = None
+    """Run the nodes on Ray: local, auto, default or a cluster's HOST:PORT (runtime/distributed.py)."""
 
 
 @dataclass
@@ -228,12 +231,28 @@ def cost_estimate(backend: Backend) -> Callable[[PlanNode], float]:
     return lambda node: node_seconds(node, model)
 
 
-def run_plan(plan: RenderPlan, backend: Backend, cache: Cache, opts: BuildOptions, events) -> BuildResult:
+def ray_options(opts: BuildOptions, stack: contextlib.ExitStack, err: IO[str]) -> dict[str, Any]:
+    """With `--ray`, connect to Ray until `stack` closes and return the executor options that run the
+    nodes there (workers, jobs, memory budget, GPU slots); without it, none."""
+    if opts.ray is None:
+        return {}
+    from .distributed import DistributedError, connect
+
+    try:
+        cluster = stack.enter_context(connect(opts.ray))
+    except DistributedError as exc:
+        raise BuildError(str(exc), EXIT_USAGE) from None
+    print(f"filmc: {cluster.describe()}", file=err)
+    return cluster.executor_options(opts.jobs, opts.memory_budget_mb)
+
+
+def run_plan(plan: RenderPlan, backend: Backend, cache: Cache, opts: BuildOptions, events,
+             workers: dict[str, Any] | None = None) -> BuildResult:
     try:
         targets = select(plan, opts.only)
         early = first_pass(plan, cache, needed(plan, targets))
         common = {"jobs": opts.jobs, "events": events, "memory_budget_mb": opts.memory_budget_mb,
-                  "estimate": cost_estimate(backend)}
+                  "estimate": cost_estimate(backend), **(workers or {})}
         if early:
             first = execute(plan, backend, cache, only=early, **common)
             if not first.ok:
@@ -274,7 +293,7 @@ def overflow_message(o: Overflow, fps: Fraction) -> str:
 
 
 def fit_dialogue(film, plan: RenderPlan, backend: Backend, cache: Cache, opts: BuildOptions, events,
-                 err: IO[str]) -> tuple[Any, RenderPlan] | BuildResult:
+                 err: IO[str], workers: dict[str, Any] | None = None) -> tuple[Any, RenderPlan] | BuildResult:
     """Render the speech first and check every line fits its shot at its real length. A line
     that overflows stops the build (BuildError naming it), or with `extend_shots` lengthens the
     shots (`compiler.extend`) and re-plans; speech ids do not depend on shot lengths, so the
@@ -291,8 +310,8 @@ def fit_dialogue(film, plan: RenderPlan, backend: Backend, cache: Cache, opts: B
     if mix_id not in wanted and plan.outputs.get("subtitles") not in wanted:
         return film, plan
     try:
-        spoken = execute(plan, backend, cache, only=["speech"], jobs=opts.jobs, events=events,
-                         memory_budget_mb=opts.memory_budget_mb)
+        spoken = execute(plan, backend, cache, only=["speech"], **{
+            "jobs": opts.jobs, "events": events, "memory_budget_mb": opts.memory_budget_mb, **(workers or {})})
     except (CacheBusy, PlanError) as exc:
         raise BuildError(str(exc), EXIT_USAGE) from None
     if not spoken.ok:
@@ -619,14 +638,17 @@ def _build(opts: BuildOptions, out_stream: IO[str], err_stream: IO[str]) -> Buil
                     print(f"  {op:<14} {row['nodes']:>5}  ({row['cached']} cached)", file=out_stream)
             return BuildOutcome(EXIT_OK, plan)
         renderer = make_renderer(json_lines=opts.json, stream=out_stream if opts.json else err_stream)
+        on_ray = contextlib.ExitStack()  # with --ray: the connection, closed however the build ends
         try:
-            fitted = fit_dialogue(film, plan, backend, cache, opts, renderer, err_stream)
+            workers = ray_options(opts, on_ray, err_stream)
+            fitted = fit_dialogue(film, plan, backend, cache, opts, renderer, err_stream, workers)
             if isinstance(fitted, BuildResult):
                 result = fitted
             else:
                 film, plan = fitted
-                result = run_plan(plan, backend, cache, opts, renderer)
+                result = run_plan(plan, backend, cache, opts, renderer, workers)
         finally:
+            on_ray.close()
             renderer.close()
         if result.failures or result.skipped:
             report = failure_report(result)

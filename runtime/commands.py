@@ -23,14 +23,31 @@ def _profiles(values: list[str] | None) -> list[str] | None:
     return names or None
 
 
+def _ray_address(value: str) -> str:
+    """`--ray` takes an optional address, so `--ray film.film` would swallow the film: say so."""
+    if value.endswith(".film"):
+        raise argparse.ArgumentTypeError(f"{value!r} is a film, not a Ray address: put the film before --ray "
+                                         "(filmc build FILM --ray [ADDRESS])")
+    return value
+
+
 def cmd_build(args: argparse.Namespace) -> int:
     from .build import BuildOptions, build
 
+    if args.ray is not None:
+        from .distributed import DistributedError, check_address, require_ray
+
+        try:
+            require_ray()
+            check_address(args.ray)
+        except DistributedError as exc:
+            print(f"filmc: error: {exc}", file=sys.stderr)
+            return cli.EXIT_USAGE
     opts = BuildOptions(
         film=Path(args.film), out=Path(args.out) if args.out else None, backend=args.backend,
         profiles=_profiles(args.profile), jobs=args.jobs, only=args.only, dry_run=args.dry_run, scale=args.scale,
         cache=Path(args.cache) if args.cache else None, json=args.json,
-        colour=cli._use_colour(args.color, sys.stderr), extend_shots=args.extend_shots)
+        colour=cli._use_colour(args.color, sys.stderr), extend_shots=args.extend_shots, ray=args.ray)
     return build(opts).code
 
 
@@ -74,19 +91,23 @@ def cmd_backends(args: argparse.Namespace) -> int:
 def cmd_doctor(args: argparse.Namespace) -> int:
     import av
 
+    from .distributed import RAY_REQUIREMENT, ray_version
     from .media_tools import NEEDED_ENCODERS, NEEDED_FILTERS, ffmpeg, missing_features
 
     tool = ffmpeg()
     missing = missing_features()
+    ray = ray_version()
     report = {"ffmpeg": {"path": tool.path, "version": tool.version, "source": tool.source},
               "needed": {"encoders": list(NEEDED_ENCODERS), "filters": list(NEEDED_FILTERS)},
-              "missing": missing, "pyav": av.__version__}
+              "missing": missing, "pyav": av.__version__, "ray": ray}
     if args.json:
         print(json.dumps(report, indent=1))
     else:
         print(f"ffmpeg: {tool.path}")
         print(f"  version {tool.version} ({tool.source})")
         print(f"PyAV {av.__version__} (probing)")
+        print(f"Ray {ray} (filmc build --ray)" if ray else
+              f"Ray not installed (optional, for filmc build --ray: pip install '{RAY_REQUIREMENT}')")
         if missing:
             print("missing: " + ", ".join(missing))
         else:
@@ -116,6 +137,10 @@ def register_build(sub: argparse._SubParsersAction, add: Callable[..., argparse.
     p.add_argument("--json", action="store_true", help="progress events and the result as JSON lines on stdout")
     p.add_argument("--extend-shots", action="store_true",
                    help="lengthen shots whose dialogue runs past their end (else such a line stops the build)")
+    p.add_argument("--ray", nargs="?", const="default", type=_ray_address, metavar="ADDRESS",
+                   help="run the nodes on Ray: 'local' starts an instance here, 'auto' or HOST:PORT joins a "
+                        "running cluster (its machines must see the film and the cache at the same paths); "
+                        "alone: a running cluster if found, else a local instance. Needs the optional ray package")
 
 
 @cli.register
