@@ -25,7 +25,7 @@ from filmc.runtime.profiles import ProfileError, encode_args
 from PIL import Image, ImageDraw
 
 from .drawing import font, save_png, wrap
-from .encode_audio import plan_audio, write_report
+from .encode_audio import CEILING_DBTP, plan_audio, write_report
 from .tools import BITEXACT, ffmpeg, fps_fraction, objects_root, timebase
 
 ENCODER_THREADS = 2
@@ -154,7 +154,8 @@ def encode(params: dict[str, Any], outputs: list[str], picture: NodeOutputs, mix
     if args.audio:
         target_lufs = float(props["loudness"]) if props.get("loudness") is not None else None
         audio = plan_audio(params["profile"], args, mix.path("mix.wav"), mix_info(mix),
-                           mix_gain_db(mix, target_lufs), target_lufs, scratch)
+                           mix_gain_db(mix, target_lufs), target_lufs, scratch,
+                           float(params.get("true_peak_dbtp", CEILING_DBTP)))
         cmd += [*audio.inputs, "-map", "[vout]", "-map", "0:a:0"]
         audio_codec, report = audio.codec, audio.report
     else:

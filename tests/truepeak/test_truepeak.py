@@ -258,3 +258,15 @@ def test_qc_reports_a_loudness_miss(deliveries, mastered, tmp_path) -> None:
     assert "integrated loudness: expected -16.0, measured -14." in qc_summary(report)
     (peak,) = checks_named(report, "true peak")
     assert peak["ok"]
+
+
+def test_the_encode_params_can_name_a_lower_ceiling(mastered, tmp_path) -> None:
+    """`true_peak_dbtp` in the encode's params moves the ceiling the loop holds (here Opus under -2.5)."""
+    args = encode_args("x", PROFILES["std.web_vp9"])
+    source = excerpt(mastered[0], 10, tmp_path / "excerpt.wav")
+    before = measure_ebur128(source)
+    info = {"target_lufs": TARGET, "integrated_lufs": before.integrated_lufs, "true_peak_dbtp": before.true_peak_dbtp}
+    plan = plan_audio("std.web_vp9", args, source, info, 0.0, TARGET, tmp_path, ceiling_dbtp=-2.5)
+    m = measure_ebur128(plan.inputs[1])
+    assert plan.report["ceiling_dbtp"] == -2.5 and plan.report["relimited"]
+    assert m.true_peak_dbtp <= -2.5 and abs(m.integrated_lufs - before.integrated_lufs) <= 0.5, (before, m)
