@@ -50,10 +50,14 @@ DEFAULT_SFX_LEVEL_DB = -18.0
 SPEECH_REFERENCE_LUFS = -20.0
 TRUE_PEAK_DBTP = -1.0
 LOSSY_TRUE_PEAK_MARGIN_DB = 1.0
-"""Lossy encoders (AAC, Opus) overshoot the peaks of the master they are given (measured -0.8 dBTP
-from a -1.0 dBTP 5.1 mix through AAC), so a film delivered lossy is mastered this much lower."""
+"""Lossy encoders (AAC, Opus) overshoot the peaks of the master they are given (measured 0.2-0.6 dB
+with AAC's fast coder), so a film delivered lossy is mastered this much lower: a first guess that
+usually spares the encode a re-limit pass. The guarantee is the encode's: it measures each lossy
+stream with ebur128 and re-limits until it reads <= TRUE_PEAK_DBTP (runtime/preview/encode_audio.py)."""
 LOSSY_AUDIO = {"aac", "opus"}
-LOUDNESS_TOLERANCE_LU = 1.0
+SEQUENCE_CONTAINERS = frozenset({"exr", "dpx"})
+"""Image sequences: a folder of frames, the mix beside them as WAV."""
+LOUDNESS_TOLERANCE_LU = 0.5
 LEAD_IN_SECONDS = Fraction(1, 4)
 """Silence before a shot's first line."""
 LINE_GAP_SECONDS = Fraction(1, 5)
@@ -686,14 +690,12 @@ class PlanLowering:
         props = d.props if d else {}
         settings = {key: props.get(key) for key in PROFILE}
         settings["loudness"] = props.get("loudness", self.h.loudness_lufs)
-        inputs = [picture, mix]
         subs = settings.get("subtitles") or "none"
-        if subs != "none":
-            inputs.append(subtitles)
         container = settings.get("container") or "mp4"
         ext = settings.get("extension") or container
         name = slug(self.h.title)
-        outputs = [f"{name}/"] if container in ("exr", "dpx") else [f"{name}.{ext}"]
+        sequence = container in SEQUENCE_CONTAINERS
+        outputs = [f"{name}/"] if sequence else [f"{name}.{ext}", "audio_true_peak.json"]
         if subs == "sidecar":
             outputs += [f"{name}.srt", f"{name}.vtt"]
         params = {
@@ -706,10 +708,19 @@ class PlanLowering:
             "start_timecode": self.h.start_timecode,
             "output_space": self.h.output_space,
             "audio_layout": self.h.audio_layout,
+            "true_peak_dbtp": TRUE_PEAK_DBTP,
         }
         w, h = self.resolution
+        video_inputs = [picture, subtitles] if subs == "burn" else [picture]
+        video = self.b.add("encode_video", params, video_inputs, [f"{name}/"] if sequence else [f"video.{ext}"],
+                           f"video {_short(profile)}", self._span(self.h.span), 512 + _mb(w * h * 3 * 16))
+        inputs = [video, mix, subtitles] if subs == "sidecar" else [video, mix]
+        # Re-limiting lossy audio holds the gain-applied programme as float32 plus the limiter's
+        # envelopes: ~48 bytes per stereo sample frame, measured.
+        channels = 6 if self.h.audio_layout == "5.1" else 2
+        audio_frames = float(self.layout.total_frames / Fraction(self.fps)) * SAMPLE_RATE
         return self.b.add("encode", params, inputs, outputs, f"encode {_short(profile)}", self._span(self.h.span),
-                          512 + _mb(w * h * 3 * 16))
+                          512 + _mb(audio_frames * 24 * channels))
 
     def contact_sheet(self, graded: list[str]) -> str:
         shots = []

@@ -29,7 +29,8 @@ Op = Literal[
     "mix",          # all audio -> mix + stems
     "grade",        # colour grade of a shot clip
     "assemble",     # clips + transitions -> picture of the whole film
-    "encode",       # picture + mix -> one export profile
+    "encode_video", # picture -> one export profile's video stream (runs beside the sound work)
+    "encode",       # video stream + mix -> one export profile's file(s)
     "subtitles",    # SRT / WebVTT
     "contact_sheet",
     "qc",

@@ -9,7 +9,8 @@ Op outputs (the plan declares them for backend "preview"):
 plate.png; portrait.png; compose -> background.png, subjects.png, burnin.png;
 animate -> motion.json; conform -> clip.mov, conform.json; grade -> grade.json, grade.cube and
 the graded background.png + subjects.png (painted shots) or clip.mov (footage);
-assemble -> edit.json, filtergraph.txt; encode -> the profile's file(s);
+assemble -> edit.json, filtergraph.txt; encode_video -> the profile's video stream (or frames);
+encode -> the profile's file(s) and audio_true_peak.json;
 speech/bed/sfx -> WAV; mix -> mix.wav, stems, loudness.json; subtitles -> SRT,
 WebVTT; contact_sheet.png; qc.json.
 """
@@ -23,7 +24,7 @@ from typing import get_args
 from filmc.compiler.render_plan import Op, PlanNode
 from filmc.runtime.backend import Backend, Capabilities, NodeError, NodeOutputs, RunContext
 
-PREVIEW_VERSION = "preview-1"
+PREVIEW_VERSION = "preview-2"
 # Each op imports what it uses when it runs: loading the backend (every `filmc build`, a no-op
 # rebuild included) stays cheap, and workers pay for numpy/scipy/OCIO only for ops that need them.
 
@@ -108,14 +109,23 @@ class PreviewBackend(Backend):
 
         assemble(node.params, _ordered(node, inputs), workdir)
 
+    def op_encode_video(self, node: PlanNode, inputs: dict[str, NodeOutputs], workdir: Path,
+                        ctx: RunContext) -> None:
+        from .encode import encode_video
+
+        ordered = _ordered(node, inputs)
+        picture = next(o for o in ordered if o.op == "assemble")
+        subtitles = next((o for o in ordered if o.op == "subtitles"), None)
+        encode_video(node.params, node.outputs, picture, subtitles, workdir, ctx.scratch_dir(), ctx.threads)
+
     def op_encode(self, node: PlanNode, inputs: dict[str, NodeOutputs], workdir: Path, ctx: RunContext) -> None:
         from .encode import encode
 
         ordered = _ordered(node, inputs)
-        picture = next(o for o in ordered if o.op == "assemble")
+        video = next(o for o in ordered if o.op == "encode_video")
         mix = next(o for o in ordered if o.op == "mix")
         subtitles = next((o for o in ordered if o.op == "subtitles"), None)
-        encode(node.params, node.outputs, picture, mix, subtitles, workdir, ctx.scratch_dir(), ctx.threads)
+        encode(node.params, node.outputs, video, mix, subtitles, workdir, ctx.scratch_dir(), ctx.threads)
 
     def op_contact_sheet(self, node: PlanNode, inputs: dict[str, NodeOutputs], workdir: Path,
                          ctx: RunContext) -> None:

@@ -1,18 +1,23 @@
-"""The `encode` op: one export profile, one ffmpeg run, frames streamed straight to the encoder.
+"""The `encode_video` and `encode` ops: one export profile, frames streamed straight to the encoder.
 
-The assembled filtergraph's [v] gets the profile's tail (pixel format and colour
-tags from runtime/profiles.py), after burnt-in subtitles when the profile asks
-for them. The audio is the mix WAV after the profile's loudness gain; lossy audio
-is encoded alone first, measured and re-limited until its true peak holds, then
-copied into the film as measured (encode_audio.py). ffmpeg runs in the cache's
-objects folder, which the graph's paths are relative to. Output is bit-exact (no
-encoder version or time in the file). Image sequences (exr, dpx) get the mix as a
-sidecar WAV in their folder; sidecar subtitles are copied beside the film.
+encode_video: the assembled filtergraph's [v] gets the profile's tail (pixel
+format and colour tags from runtime/profiles.py), after burnt-in subtitles when
+the profile asks for them, and is encoded alone. It needs no sound, so the
+executor runs it beside the speech, beds and mix instead of after them. ffmpeg
+runs in the cache's objects folder, which the graph's paths are relative to.
+
+encode: the audio is the mix WAV after the profile's loudness gain; lossy audio is
+encoded alone first, measured and re-limited until its true peak holds
+(encode_audio.py); then video and audio streams are copied into the delivered
+file as they were measured. Output is bit-exact (no encoder version or time in
+the file). Image sequences (exr, dpx) get the mix as a sidecar WAV in their
+folder; sidecar subtitles are copied beside the film.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 from fractions import Fraction
@@ -21,7 +26,7 @@ from typing import Any
 
 from filmc.runtime.backend import NodeError, NodeOutputs
 from filmc.runtime.colour.ffmpeg_filters import filter_path
-from filmc.runtime.profiles import ProfileError, encode_args
+from filmc.runtime.profiles import EncodeArgs, ProfileError, encode_args
 from PIL import Image, ImageDraw
 
 from .drawing import font, save_png, wrap
@@ -122,14 +127,19 @@ def mix_gain_db(mix: NodeOutputs, target: float | None) -> float:
     return round(float(target) - float(source), 3)
 
 
-def encode(params: dict[str, Any], outputs: list[str], picture: NodeOutputs, mix: NodeOutputs,
-           subtitles: NodeOutputs | None, workdir: Path, scratch: Path, threads: int) -> None:
+def _profile_args(params: dict[str, Any], stem: str) -> tuple[dict[str, Any], EncodeArgs]:
     props = profile_props(params["settings"])
-    stem = output_stem(outputs)
     try:
-        args = encode_args(stem, props, threads=ENCODER_THREADS)
+        return props, encode_args(stem, props, threads=ENCODER_THREADS)
     except ProfileError as exc:
         raise NodeError(f"profile {params['profile']}: {exc}") from None
+
+
+def encode_video(params: dict[str, Any], outputs: list[str], picture: NodeOutputs, subtitles: NodeOutputs | None,
+                 workdir: Path, scratch: Path, threads: int) -> None:
+    """The profile's video stream alone (or its image sequence): the assembled graph, burnt-in
+    subtitles, the profile's tail, the encoder. It needs no sound, so it runs beside the mix."""
+    props, args = _profile_args(params, output_stem(outputs))
     width, height = params["resolution"]
     frames, fps = int(params["frames"]), params["fps"]
     graph = picture.path("filtergraph.txt").read_text(encoding="utf-8").rstrip().rstrip(";")
@@ -148,25 +158,49 @@ def encode(params: dict[str, Any], outputs: list[str], picture: NodeOutputs, mix
     script.write_text(";\n".join(statements) + "\n", encoding="utf-8")
     target = workdir / args.output_name
     target.parent.mkdir(parents=True, exist_ok=True)
-    cmd: list[str | Path] = ["-filter_complex_threads", str(max(1, threads)), "-/filter_complex", script]
-    audio_codec: list[str] = []
-    report = None
-    if args.audio:
-        target_lufs = float(props["loudness"]) if props.get("loudness") is not None else None
-        audio = plan_audio(params["profile"], args, mix.path("mix.wav"), mix_info(mix),
-                           mix_gain_db(mix, target_lufs), target_lufs, scratch,
-                           float(params.get("true_peak_dbtp", CEILING_DBTP)))
-        cmd += [*audio.inputs, "-map", "[vout]", "-map", "0:a:0"]
-        audio_codec, report = audio.codec, audio.report
-    else:
-        cmd += ["-map", "[vout]"]
-    cmd += ["-fps_mode:v", "passthrough", *args.video, *audio_codec, *args.muxer, *BITEXACT,
-            "-map_metadata", "-1", "-metadata", f"title={params.get('title', '')}", target]
-    ffmpeg(cmd, cwd=objects_root(picture))
-    if report is not None:
-        write_report(workdir, report)
-    if args.sidecar_audio:
+    ffmpeg(["-filter_complex_threads", str(max(1, threads)), "-/filter_complex", script, "-map", "[vout]", "-an",
+            "-fps_mode:v", "passthrough", *args.video, *args.muxer, *BITEXACT, "-map_metadata", "-1", target],
+           cwd=objects_root(picture))
+    if not (workdir / outputs[0].rstrip("/")).exists():
+        raise NodeError(f"encode {params['profile']}: ffmpeg wrote no {outputs[0]}")
+
+
+def _stream_copy_video(args: EncodeArgs) -> list[str]:
+    """Output options that carry the encoded video over unchanged, keeping its codec tag (hvc1)."""
+    options = ["-c:v", "copy"]
+    if "-tag:v" in args.video:
+        k = args.video.index("-tag:v")
+        options += args.video[k:k + 2]
+    return options
+
+
+def encode(params: dict[str, Any], outputs: list[str], video: NodeOutputs, mix: NodeOutputs,
+           subtitles: NodeOutputs | None, workdir: Path, scratch: Path, threads: int) -> None:
+    """The delivered file(s): the encoded video stream copied as it is, with the profile's audio
+    (measured and re-limited for lossy codecs) and sidecars."""
+    stem = output_stem(outputs)
+    props, args = _profile_args(params, stem)
+    encoded = next(iter(video.files.values()))
+    if args.sidecar_audio:  # an image sequence: its frames (hard-linked; cached objects never change) and the mix
+        shutil.copytree(encoded, workdir / stem, copy_function=_link_or_copy)
         shutil.copyfile(mix.path("mix.wav"), workdir / args.sidecar_audio)
+    else:
+        target = workdir / args.output_name
+        cmd: list[str | Path] = ["-i", encoded]
+        audio_options = ["-map", "0:v:0"]
+        report = None
+        if args.audio:
+            target_lufs = float(props["loudness"]) if props.get("loudness") is not None else None
+            audio = plan_audio(params["profile"], args, mix.path("mix.wav"), mix_info(mix),
+                               mix_gain_db(mix, target_lufs), target_lufs, scratch,
+                               float(params.get("true_peak_dbtp", CEILING_DBTP)))
+            cmd += audio.inputs
+            audio_options += ["-map", "1:a:0", *audio.codec]
+            report = audio.report
+        cmd += [*audio_options, *_stream_copy_video(args), *args.muxer, *BITEXACT, "-map_metadata", "-1",
+                "-metadata", f"title={params.get('title', '')}", target]
+        ffmpeg(cmd, cwd=scratch)
+        write_report(workdir, report or {"profile": params["profile"], "codec": None})
     if subtitles is not None and props.get("subtitles") == "sidecar":
         for ext in ("srt", "vtt"):
             name = f"{stem}.{ext}"
@@ -175,3 +209,10 @@ def encode(params: dict[str, Any], outputs: list[str], picture: NodeOutputs, mix
     for name in outputs:
         if not (workdir / name.rstrip("/")).exists():
             raise NodeError(f"encode {params['profile']}: ffmpeg wrote no {name}")
+
+
+def _link_or_copy(source: str, target: str) -> None:
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)

@@ -160,7 +160,7 @@ def check_profile(entry: dict[str, Any], encode: NodeOutputs, expect: dict[str, 
         if wavs:
             result["loudness_file"] = wavs[0]
         return result
-    path = encode.path(next(o for o in outputs if not o.endswith((".srt", ".vtt"))))
+    path = encode.path(next(o for o in outputs if not o.endswith((".srt", ".vtt", ".json"))))
     result["file"] = path.name
     info = probe(path, count_frames=True)
     v, a = info.video(), info.audio()

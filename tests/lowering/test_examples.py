@@ -69,7 +69,7 @@ def test_feature_edit_one_shot_changes_exactly_its_chain(tmp_path: Path) -> None
     a, b = keyed(before), keyed(after)
     assert a.keys() == b.keys()
     diff = {k for k in a if a[k] != b[k]}
-    encodes = {("encode", n.label) for n in before.nodes if n.op == "encode"}
-    assert len(encodes) == len(before_film.header.exports)
+    encodes = {(n.op, n.label) for n in before.nodes if n.op in ("encode_video", "encode")}
+    assert len(encodes) == 2 * len(before_film.header.exports)
     assert diff == {("compose", shot.id), ("animate", shot.id), ("grade", shot.id), ("assemble", "assemble"),
                     ("qc", "qc"), ("contact_sheet", "contact sheet")} | encodes

@@ -34,7 +34,8 @@ def plan(small: CheckResult) -> RenderPlan:
 def test_op_counts(plan: RenderPlan) -> None:
     assert Counter(n.op for n in plan.nodes) == {
         "plate": 3, "portrait": 3, "compose": 8, "animate": 8, "conform": 1, "grade": 9, "speech": 5, "bed": 4,
-        "sfx": 2, "mix": 1, "subtitles": 1, "assemble": 1, "encode": 2, "contact_sheet": 1, "qc": 1,
+        "sfx": 2, "mix": 1, "subtitles": 1, "assemble": 1, "encode_video": 2, "encode": 2,
+        "contact_sheet": 1, "qc": 1,
     }
 
 
@@ -69,9 +70,12 @@ def test_topological_order_and_outputs(plan: RenderPlan) -> None:
     assert len(seen) == len(plan.nodes)
     assert set(plan.outputs) == {"picture", "mix", "subtitles", "contact_sheet", "qc", "web_mp4", "prores_422"}
     by_id = plan.by_id()
-    assert by_id[plan.outputs["web_mp4"]].outputs == ["lowering_fixture.mp4", "lowering_fixture.srt",
-                                                      "lowering_fixture.vtt"]
-    assert by_id[plan.outputs["prores_422"]].outputs == ["lowering_fixture.mov"]
+    assert by_id[plan.outputs["web_mp4"]].outputs == ["lowering_fixture.mp4", "audio_true_peak.json",
+                                                      "lowering_fixture.srt", "lowering_fixture.vtt"]
+    assert by_id[plan.outputs["prores_422"]].outputs == ["lowering_fixture.mov", "audio_true_peak.json"]
+    video = by_id[by_id[plan.outputs["web_mp4"]].inputs[0]]  # the video stream is encoded apart from the sound
+    assert video.op == "encode_video" and video.outputs == ["video.mp4"]
+    assert not any(by_id[i].op in ("mix", "speech") for i in video.inputs)
     assert by_id[plan.outputs["qc"]].op == "qc"
 
 
@@ -151,7 +155,8 @@ def test_editing_one_action_changes_exactly_that_chain(film_dir: Path, tmp_path:
     film = edited_copy(film_dir, tmp_path / "f", 'action "Ana lifts the mug."', 'action "Ana lifts the blue mug."')
     assert changed(plan, _plan_of(film)) == {
         ("compose", "s01_002"), ("animate", "s01_002"), ("grade", "s01_002"),
-        ("assemble", "assemble"), ("encode", "encode web_mp4"), ("encode", "encode prores_422"), ("qc", "qc"),
+        ("assemble", "assemble"), ("encode_video", "video web_mp4"), ("encode_video", "video prores_422"),
+        ("encode", "encode web_mp4"), ("encode", "encode prores_422"), ("qc", "qc"),
         ("contact_sheet", "contact sheet"),
     }
 
@@ -174,7 +179,8 @@ def test_a_changed_media_file_re_renders_its_shot(film_dir: Path, tmp_path: Path
     make_clip(copy / "footage" / "clip.mp4", frames=72)
     assert changed(plan, _plan_of(copy / FILM_NAME)) == {
         ("conform", "footage"), ("grade", "footage"), ("assemble", "assemble"), ("encode", "encode web_mp4"),
-        ("encode", "encode prores_422"), ("qc", "qc"), ("contact_sheet", "contact sheet"),
+        ("encode", "encode prores_422"), ("encode_video", "video web_mp4"), ("encode_video", "video prores_422"),
+        ("qc", "qc"), ("contact_sheet", "contact sheet"),
     }
 
 
@@ -185,7 +191,7 @@ def test_a_changed_lut_regrades_every_shot(film_dir: Path, tmp_path: Path, plan:
     lut.write_text(lut.read_text().replace("1.0 1.0 1.0", "0.9 0.9 0.9"))
     diff = changed(plan, _plan_of(copy / FILM_NAME))
     assert {label for op, label in diff if op == "grade"} == {n.label for n in plan.nodes if n.op == "grade"}
-    assert {op for op, _ in diff} == {"grade", "assemble", "encode", "qc", "contact_sheet"}
+    assert {op for op, _ in diff} == {"grade", "assemble", "encode_video", "encode", "qc", "contact_sheet"}
 
 
 def test_dialogue_edit_touches_sound_only(film_dir: Path, tmp_path: Path, plan: RenderPlan) -> None:

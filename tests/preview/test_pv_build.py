@@ -264,7 +264,8 @@ def test_edit_reruns_exactly_that_shots_chain(tmp_path: Path) -> None:
     assert second.code == 0, second.stderr
     ran = executed_since(second.cache, before)
     assert Counter(op for op, _ in ran) == Counter(
-        {"compose": 1, "animate": 1, "grade": 1, "assemble": 1, "encode": 1, "qc": 1, "contact_sheet": 1})
+        {"compose": 1, "animate": 1, "grade": 1, "assemble": 1, "encode_video": 1, "encode": 1, "qc": 1,
+         "contact_sheet": 1})
     assert {label for op, label in ran if op in ("compose", "animate", "grade")} == {"s01_002"}
     third = run_build(film, tmp_path / "out", tmp_path / "cache")
     assert third.code == 0 and executed_since(third.cache, last_run(second.cache)) == []

@@ -94,14 +94,14 @@ def test_only_dry_run_clean_backends_doctor(tmp_path: Path) -> None:
     clean = _filmc("clean", str(film), "--unreferenced", "--scale", "1", "--cache", str(cache))
     assert clean.returncode == 0, clean.stderr
     removed = int(clean.stderr.split("removed ")[1].split(" ")[0])
-    # the old s01_001 compose/animate/grade, s01_002's grade (matched to s01_001's keyframe), assemble, encode,
-    # contact sheet, qc
-    assert removed == 8
+    # the old s01_001 compose/animate/grade, s01_002's grade (matched to s01_001's keyframe), assemble,
+    # encode_video, encode, contact sheet, qc
+    assert removed == 9
 
     backends = _filmc("backends", "--json")
     assert backends.returncode == 0
     preview = next(b for b in json.loads(backends.stdout) if b["name"] == "preview")
-    assert preview["version"] == "preview-1" and "encode" in preview["ops"] and len(preview["ops"]) == 15
+    assert preview["version"] == "preview-2" and "encode" in preview["ops"] and len(preview["ops"]) == 16
     doctor = _filmc("doctor", "--json")
     assert doctor.returncode == 0, doctor.stdout
     info = json.loads(doctor.stdout)

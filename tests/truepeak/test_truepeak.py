@@ -20,7 +20,7 @@ from filmc.runtime.backend import NodeError, NodeOutputs
 from filmc.runtime.build import qc_summary
 from filmc.runtime.media_tools import ffmpeg_exe
 from filmc.runtime.preview import encode_audio
-from filmc.runtime.preview.encode import encode
+from filmc.runtime.preview.encode import encode, encode_video
 from filmc.runtime.preview.encode_audio import REPORT_NAME, plan_audio
 from filmc.runtime.preview.qc import run_qc
 from filmc.runtime.profiles import encode_args
@@ -79,9 +79,13 @@ def run_encode(profile: str, mastered: tuple[NodeOutputs, NodeOutputs], workdir:
     params = {"profile": profile, "settings": settings, "title": "Dense", "frames": FRAMES, "fps": FPS,
               "resolution": SIZE}
     scratch = workdir.parent / f"{workdir.name}_scratch"
-    workdir.mkdir()
-    scratch.mkdir()
-    encode(params, [name], picture, mix, None, workdir, scratch, 2)
+    video_dir = picture.directory.parent / f"{workdir.name}_video"
+    for folder in (workdir, scratch, video_dir):
+        folder.mkdir()
+    video_name = f"video.{settings['container']}"
+    encode_video(params, [video_name], picture, None, video_dir, scratch, 2)
+    video = node(video_dir, "encode_video", [video_name])
+    encode(params, [name, "audio_true_peak.json"], video, mix, None, workdir, scratch, 2)
     return workdir / name
 
 
