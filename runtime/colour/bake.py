@@ -25,6 +25,10 @@ output renders at least 16 codes inside black, peak and the gamut hull (a
 clip inside a cell is a kink no lattice follows). Measured: <= 1.5 codes for
 display-referred sources (SDR and hdr10 outputs, stdlib looks, grades);
 scene-linear sources reach 2-5 codes at 97^3 (ACES 1.x RRT kinks).
+
+Footage in a scene-referred space (camera log, ACES, linear) has its own bake,
+`bake_scene_source` (end of this module): exact decoding into ACEScg, then an
+ACEScg-indexed lattice of the output transform alone, 0.5-1.8 codes.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ from .chain import ColourChain
 from .cube import Cube, apply_cube_numpy, file_transform, lattice_inputs, read_cube, write_cube
 from .display import encode, output_linear_transform, toe
 from .ffmpeg_filters import lut1d_filter, lut3d_filter, run_filter
+from .grade import Grade
 from .spaces import apply_processor, convert, cpu_processor, space
 
 SHAPER_OFFSET = 2.0**-6
@@ -181,10 +186,12 @@ def bake_chain(
 Engine = Literal["ocio", "numpy", "ffmpeg"]
 
 
-def apply_bake(image: np.ndarray, bake: Bake, engine: Engine = "ocio") -> np.ndarray:
+def apply_bake(image: np.ndarray, bake: Bake | StagedBake, engine: Engine = "ocio") -> np.ndarray:
     """Apply a bake: through OCIO FileTransforms, the numpy interpolator, or ffmpeg itself."""
     if engine == "ffmpeg":
         return run_filter(image, bake.ffmpeg_filter)
+    if isinstance(bake, StagedBake):
+        return bake.apply(image, engine)
     paths = [p for p in (bake.shaper, bake.cube, bake.encoder) if p is not None]
     if engine == "numpy":
         out = np.asarray(image, dtype=np.float32)
@@ -266,7 +273,7 @@ class BakeReport:
 CLIP_MARGIN_CODES = 16.0
 
 
-def in_gamut_mask(chart: np.ndarray, chain: ColourChain, bake: Bake) -> np.ndarray:
+def in_gamut_mask(chart: np.ndarray, chain: ColourChain, bake: Bake | StagedBake) -> np.ndarray:
     """Chart colours whose whole lattice cell the output renders inside its gamut.
 
     A colour counts when the exact chain gives every channel a code at least
@@ -280,13 +287,20 @@ def in_gamut_mask(chart: np.ndarray, chain: ColourChain, bake: Bake) -> np.ndarr
         return np.ones(len(chart), dtype=bool)
     margin = CLIP_MARGIN_CODES / 1023.0
     top = min(float(encode(chain.dst, np.array(chain_peak_light(chain)))), 1.0) - margin
-    size = read_cube(bake.cube).size
-    forward, inverse = _shaper_functions(bake)
+    if isinstance(bake, StagedBake):
+        # The lattice is indexed in ACEScg (SceneIndex): its corners are ACEScg colours.
+        size, corner_chain = bake.index.size, bake.lattice_chain
+        forward, inverse = bake.lattice_coordinates, bake.lattice_colour
+    else:
+        size, corner_chain = read_cube(bake.cube).size, chain
+        forward, inverse = _shaper_functions(bake)
     base = np.minimum(np.floor(forward(chart) * (size - 1)), size - 2)
     corners = ((base + np.array(corner)) / (size - 1) for corner in np.ndindex(2, 2, 2))
     ok = np.ones(len(chart), dtype=bool)
-    for pts in [chart, *(inverse(c).astype(np.float32) for c in corners)]:
-        codes = encode(chain.dst, chain.apply_output_linear(pts))
+    codes = encode(chain.dst, chain.apply_output_linear(chart))
+    ok &= np.all((codes >= margin) & (codes <= top), axis=1)
+    for pts in (inverse(c).astype(np.float32) for c in corners):
+        codes = encode(chain.dst, corner_chain.apply_output_linear(pts))
         ok &= np.all((codes >= margin) & (codes <= top), axis=1)
     return ok
 
@@ -310,7 +324,7 @@ def chain_peak_light(chain: ColourChain) -> float:
 
 
 def measure_bake(
-    chain: ColourChain, bake: Bake, *, engine: Engine = "ocio", random: bool = True
+    chain: ColourChain, bake: Bake | StagedBake, *, engine: Engine = "ocio", random: bool = True
 ) -> BakeReport:
     """Errors of `bake` against the exact `chain`, on delivered (0-1 clipped) codes.
 
@@ -343,3 +357,296 @@ def measure_bake(
 def validate_bake(chain: ColourChain, bake: Bake, *, engine: Engine = "ocio") -> float:
     """Max error of the bake vs the exact chain on in-gamut chart colours, in 10-bit codes."""
     return measure_bake(chain, bake, engine=engine, random=False).max_codes
+
+
+# --- scene-referred sources: an exact input stage, then one lattice in ACEScg ------------------------------
+#
+# A camera log or linear source baked as one lattice indexed by its own codes errs by up to 6 (log) and 15
+# (ACES2065-1) 10-bit codes on chart colours: the ACES 1.x output transform clamps AP0 and AP1 to positive
+# values, and in the source's gamut those clamps cut through the lattice's cells. OCIO builds every such
+# source as a per-channel curve followed by matrices, which ffmpeg runs exactly in float (a 65536-node
+# lut1d, colorchannelmixer). So the bake decodes into ACEScg exactly, and the lattice, indexed in ACEScg
+# where the AP1 clamp lies along its axes, holds only the output transform: one cube per output display,
+# shared by every scene-referred source. `SceneIndex` says how ACEScg values become lattice coordinates.
+
+LATTICE_SPACE = "ACEScg"
+SCENE_BAKE_SIZE = 145
+"""128 lattice intervals over ACEScg 0 and up (as the 129^3 that measured <= 1.76 codes into every output),
+16 below 0 for colours outside AP1 (8 left some 160 codes off the exact view: measured on LogC4 codes)."""
+MIXER_LIMIT = 2.0
+"""colorchannelmixer accepts coefficients in [-2, 2]."""
+_PER_CHANNEL_OPS = (ocio.LogCameraTransform, ocio.LogTransform, ocio.LogAffineTransform, ocio.Lut1DTransform,
+                    ocio.ExponentTransform, ocio.ExponentWithLinearTransform, ocio.RangeTransform)
+
+
+@dataclass(frozen=True)
+class SceneIndex:
+    """ACEScg value x -> lattice coordinate t, in three ffmpeg stages that each stay exact where it matters.
+
+    1. affine, y = x / (2 * negative) + 1/2 (the matrix's colorchannelmixer scaled by 1 / negative, then
+       `exposure=black=-1`, which computes (u + 1) / 2): ffmpeg's lut1d clamps its input at 0, and colours
+       outside AP1 (saturated camera colours) have negative ACEScg values that the output transform still
+       uses; down to -`negative` they reach the lattice;
+    2. compressor (lut1d, nodes evenly spread over y up to `maximum`): the identity up to `knee`, knee *
+       (1 + ln(x / knee)) above. Linear interpolation is exact on the identity part, so the shadows pass
+       untouched, and camera highlights up to `maximum` stay apart instead of clipping at the shaper's top;
+    3. shaper (lut1d): signed log, t = t0 +- span * log2(1 + |x| / offset), with `negative_cells` lattice
+       intervals below x = 0 and the rest above, so the AP1 clamp at 0 falls on a lattice plane.
+    """
+
+    size: int = SCENE_BAKE_SIZE
+    negative_cells: int = 16
+    negative: float = 4.0
+    knee: float = 16.0
+    maximum: float = 2048.0
+    offset: float = SHAPER_OFFSET
+
+    # x <-> y (stage 1)
+    def to_y(self, x: np.ndarray) -> np.ndarray:
+        return np.asarray(x, dtype=np.float64) / (2.0 * self.negative) + 0.5
+
+    def from_y(self, y: np.ndarray) -> np.ndarray:
+        return (np.asarray(y, dtype=np.float64) - 0.5) * (2.0 * self.negative)
+
+    # x -> compressed x (stage 2)
+    def compress(self, x: np.ndarray) -> np.ndarray:
+        x = np.clip(np.asarray(x, dtype=np.float64), -self.negative, self.maximum)
+        return np.where(x <= self.knee, x, self.knee * (1.0 + np.log(np.maximum(x, self.knee) / self.knee)))
+
+    def expand(self, c: np.ndarray) -> np.ndarray:
+        c = np.clip(np.asarray(c, dtype=np.float64), -self.negative, self.top)
+        return np.where(c <= self.knee, c, self.knee * np.exp(np.maximum(c, self.knee) / self.knee - 1.0))
+
+    @property
+    def top(self) -> float:
+        """The compressed value of `maximum`."""
+        return float(self.knee * (1.0 + np.log(self.maximum / self.knee)))
+
+    # compressed x <-> t (stage 3)
+    @property
+    def t0(self) -> float:
+        return self.negative_cells / (self.size - 1)
+
+    def shape(self, c: np.ndarray) -> np.ndarray:
+        c = np.clip(np.asarray(c, dtype=np.float64), -self.negative, self.top)
+        stops_up, stops_down = np.log2(1.0 + self.top / self.offset), np.log2(1.0 + self.negative / self.offset)
+        up = (1.0 - self.t0) * np.log2(1.0 + np.maximum(c, 0.0) / self.offset) / stops_up
+        down = self.t0 * np.log2(1.0 + np.maximum(-c, 0.0) / self.offset) / stops_down
+        return self.t0 + up - down
+
+    def unshape(self, t: np.ndarray) -> np.ndarray:
+        t = np.clip(np.asarray(t, dtype=np.float64), 0.0, 1.0)
+        up = np.maximum(t - self.t0, 0.0) / (1.0 - self.t0) * np.log2(1.0 + self.top / self.offset)
+        down = np.maximum(self.t0 - t, 0.0) / self.t0 * np.log2(1.0 + self.negative / self.offset) \
+            if self.t0 > 0 else np.zeros_like(t)
+        return self.offset * (np.exp2(up) - 1.0) - self.offset * (np.exp2(down) - 1.0)
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        """ACEScg -> lattice coordinates (0-1), as the three stages compute them."""
+        return self.shape(self.compress(x))
+
+    def inverse(self, t: np.ndarray) -> np.ndarray:
+        return self.expand(self.unshape(t))
+
+    def exposure_filter(self) -> str:
+        return "exposure=exposure=0:black=-1"
+
+    def compressor_table(self, nodes: int) -> Cube:
+        """Stage 2 on y: y -> y of the compressed value, over [0, y(maximum)]."""
+        top_y = float(self.to_y(np.array(self.maximum)))
+        y = np.linspace(0.0, top_y, nodes)
+        out = self.to_y(self.compress(self.from_y(y)))
+        comment = (f"filmc highlight compressor on y = x / {2 * self.negative:g} + 0.5: x up to "
+                   f"{self.knee:g}, {self.knee:g} (1 + ln(x / {self.knee:g})) above, "
+                   f"x over [-{self.negative:g}, {self.maximum:g}]")
+        return Cube(np.stack([out, out, out], -1), domain_max=(top_y,) * 3, comments=(comment,))
+
+    def shaper_table(self, nodes: int) -> Cube:
+        """Stage 3 on compressed y: -> t, over [0, y(top)]."""
+        top_y = float(self.to_y(np.array(self.top)))
+        y = np.linspace(0.0, top_y, nodes)
+        t = self.shape(self.from_y(y))
+        comment = (f"filmc signed log shaper: t = {self.t0:.6g} +- log2(1 + |x| / {self.offset:g}), "
+                   f"{self.negative_cells} of {self.size - 1} intervals below x = 0")
+        return Cube(np.stack([t, t, t], -1), domain_max=(top_y,) * 3, comments=(comment,))
+
+    def tag(self) -> str:
+        return (f"n{self.negative:g}x{self.negative_cells}_k{self.knee:g}_m{self.maximum:g}_o{self.offset:g}"
+                f"_s{self.size}")
+
+    def describe(self) -> dict[str, float | int]:
+        return {"size": self.size, "negative": self.negative, "negative_cells": self.negative_cells,
+                "knee": self.knee, "maximum": self.maximum, "offset": self.offset}
+
+
+@dataclass(frozen=True, eq=False)
+class LinearInput:
+    """How OCIO decodes a scene-referred space into ACEScg: a per-channel `curve` (None for linear
+    sources) then a 3x3 `matrix`."""
+
+    src: str
+    curve: ocio.Transform | None
+    matrix: np.ndarray
+
+    def apply(self, image: np.ndarray) -> np.ndarray:
+        out = np.asarray(image, dtype=np.float32)
+        if self.curve is not None:
+            out = apply_processor(cpu_processor(self.curve), out)
+        return (out.astype(np.float64) @ self.matrix.T).astype(np.float32)
+
+
+def mixer_filter(matrix: np.ndarray) -> str:
+    """A 3x3 matrix as ffmpeg's colorchannelmixer (out_r = rr * r + rg * g + rb * b, ...)."""
+    names = [f"{o}{i}" for o in "rgb" for i in "rgb"]
+    values = zip(names, matrix.ravel(), strict=True)
+    return "colorchannelmixer=" + ":".join(f"{n}={v:.12g}" for n, v in values)
+
+
+def linear_input(src: str) -> LinearInput | None:
+    """`src`'s exact route into ACEScg as a curve and a matrix, or None when OCIO builds it otherwise."""
+    from .spaces import config
+
+    s = space(src)
+    if s.kind == "display":
+        return None
+    target = space(LATTICE_SPACE).ocio_name
+    whole = ocio.ColorSpaceTransform(src=s.ocio_name, dst=target)
+    ops = list(config().getProcessor(whole).createGroupTransform())
+    split = next((i for i, op in enumerate(ops) if not isinstance(op, _PER_CHANNEL_OPS)), len(ops))
+    curve_ops, matrix_ops = ops[:split], ops[split:]
+    if not all(isinstance(op, ocio.MatrixTransform) for op in matrix_ops):
+        return None
+    m44, offset = np.eye(4), np.zeros(4)
+    for op in matrix_ops:
+        m = np.array(op.getMatrix(), dtype=np.float64).reshape(4, 4)
+        m44, offset = m @ m44, m @ offset + np.array(op.getOffset(), dtype=np.float64)
+    if np.abs(offset).max() > 0.0 or np.abs(m44[:3, 3]).max() > 0.0 or np.abs(m44[3, :3]).max() > 0.0:
+        return None
+    found = LinearInput(s.name, ocio.GroupTransform(curve_ops) if curve_ops else None, m44[:3, :3])
+    # The split must be exact: the curve per channel, then the matrix, is OCIO's whole conversion.
+    probe = np.random.default_rng(7).random((512, 3)).astype(np.float32)
+    probe = probe if s.kind == "log" else probe * 16.0
+    reference = apply_processor(cpu_processor(whole), probe)
+    if not np.allclose(found.apply(probe), reference, rtol=1e-5, atol=1e-6):
+        return None
+    return found
+
+
+@dataclass(frozen=True, eq=False)
+class StagedBake:
+    """A scene-referred source's bake, in the order `ffmpeg_filter` applies it to float RGB in the source
+    encoding: `decode` (1D, log sources), the matrix into ACEScg scaled by 1 / index.negative
+    (colorchannelmixer) and the offset (exposure), both exact; `compressor` and `shaper` (1D) indexing
+    `cube` (ACEScg -> display light, toe-encoded, as bake_chain's); `encoder` (1D)."""
+
+    linear: LinearInput
+    index: SceneIndex
+    decode: Path | None
+    compressor: Path
+    shaper: Path
+    cube: Path
+    encoder: Path
+    lattice_chain: ColourChain
+    """ACEScg -> the output: what the cube holds."""
+    ffmpeg_filter: str
+
+    @property
+    def mixer(self) -> str:
+        return mixer_filter(self.linear.matrix / self.index.negative)
+
+    def stages(self) -> list[dict[str, str]]:
+        """The filters in order: role, and file or options."""
+        out = [{"filter": "lut1d", "role": "decode", "file": self.decode.name}] if self.decode else []
+        out += [{"filter": "colorchannelmixer", "role": "matrix", "options": self.mixer.split("=", 1)[1]},
+                {"filter": "exposure", "role": "offset",
+                 "options": self.index.exposure_filter().split("=", 1)[1]},
+                {"filter": "lut1d", "role": "compressor", "file": self.compressor.name},
+                {"filter": "lut1d", "role": "shaper", "file": self.shaper.name},
+                {"filter": "lut3d", "role": "cube", "file": self.cube.name},
+                {"filter": "lut1d", "role": "encoder", "file": self.encoder.name}]
+        return out
+
+    def files(self) -> list[Path]:
+        return [p for p in (self.decode, self.compressor, self.shaper, self.cube, self.encoder) if p is not None]
+
+    def lattice_coordinates(self, image: np.ndarray) -> np.ndarray:
+        """Where source colours fall in the lattice, 0-1 per axis."""
+        return self.index.forward(self.linear.apply(image))
+
+    def lattice_colour(self, t: np.ndarray) -> np.ndarray:
+        """The ACEScg colour at lattice coordinates `t`."""
+        return self.index.inverse(t)
+
+    def apply(self, image: np.ndarray, engine: Engine = "numpy") -> np.ndarray:
+        """The stages in numpy (or OCIO FileTransforms for the 1D files; OCIO reads no cube above 129^3),
+        with the matrix and offset in float; "ffmpeg" runs `ffmpeg_filter`."""
+        if engine == "ffmpeg":
+            return run_filter(image, self.ffmpeg_filter)
+        out = np.asarray(image, dtype=np.float32)
+        if self.decode is not None:
+            out = _apply_file(out, self.decode, engine)
+        out = ((out.astype(np.float64) @ (self.linear.matrix / self.index.negative).T + 1.0) / 2.0)
+        out = out.astype(np.float32)
+        for path in (self.compressor, self.shaper):
+            out = _apply_file(out, path, engine)
+        out = apply_cube_numpy(out, read_cube(self.cube))
+        return _apply_file(out, self.encoder, engine)
+
+
+def _apply_file(image: np.ndarray, path: Path, engine: Engine) -> np.ndarray:
+    if engine == "numpy":
+        return apply_cube_numpy(image, read_cube(path))
+    return apply_processor(cpu_processor(file_transform(path)), image)
+
+
+def bake_scene_source(chain: ColourChain, out_dir: str | os.PathLike[str], *, index: SceneIndex | None = None,
+                      lut1d_size: int = DEFAULT_1D_SIZE) -> StagedBake | None:
+    """Bake a scene-referred source's conversion (no grade, no match) as exact input stages and an ACEScg
+    lattice; None when OCIO does not build the source as a curve and a matrix, the matrix is beyond
+    colorchannelmixer's range, or the output is not a display.
+
+    Files are named by content and reused: the cube is the same for every source into one output."""
+    plain = chain.match is None and chain.grade.params() == Grade().params()
+    if space(chain.dst).kind != "display" or not plain:
+        return None
+    linear = linear_input(chain.src)
+    index = index or SceneIndex()
+    if linear is None or np.abs(linear.matrix / index.negative).max() > MIXER_LIMIT:
+        return None
+    out = Path(out_dir)
+    lattice_chain = ColourChain(LATTICE_SPACE, chain.dst, rendering=chain.rendering, working=chain.working)
+    version = f"{lut1d_size}_v{BAKE_FORMAT}"
+    decode_path = out / f"decode_{chain.src}_{version}.cube" if linear.curve is not None else None
+    compressor_path = out / f"compress_{index.tag()}_{version}.cube"
+    shaper_path = out / f"shaper_signedlog_{index.tag()}_{version}.cube"
+    encoder_path = out / f"encode_{chain.dst}_{version}.cube"
+    cube_path = out / f"{lattice_chain.signature()[:24]}_{index.tag()}_{version}.cube"
+    if decode_path is not None and not decode_path.exists():
+        assert linear.curve is not None
+        ramp = np.repeat(np.linspace(0.0, 1.0, lut1d_size)[:, None], 3, axis=1).astype(np.float32)
+        curve = apply_processor(cpu_processor(linear.curve), ramp).astype(np.float64)
+        comment = f"filmc input decoding: {chain.src} code -> linear (OCIO), before the matrix into ACEScg"
+        write_cube(decode_path, Cube(curve, comments=(comment,)), 9)
+    if not compressor_path.exists():
+        write_cube(compressor_path, index.compressor_table(lut1d_size), 8)
+    if not shaper_path.exists():
+        write_cube(shaper_path, index.shaper_table(lut1d_size), 8)
+    if not encoder_path.exists():
+        c = toe(chain.dst, lut1d_size).decode(np.linspace(0.0, 1.0, lut1d_size))
+        comment = f"filmc output encoding for {chain.dst}: toe-extended intermediate -> code value"
+        write_cube(encoder_path, Cube(np.stack([c, c, c], -1), comments=(comment,)), 8)
+    if not cube_path.exists():
+        size = index.size
+        samples = index.inverse(lattice_inputs(size).reshape(-1, 3)).astype(np.float32)
+        values = toe(chain.dst, lut1d_size).intermediate(lattice_chain.apply_output_linear(samples))
+        comments = (f"filmc bake: {LATTICE_SPACE} -> {chain.dst}, rendering {chain.rendering}, indexed by "
+                    f"SceneIndex {index.describe()}",) + tuple(f"step: {s}" for s in lattice_chain.describe())
+        write_cube(cube_path, Cube(values.reshape(size, size, size, 3), title="filmc source bake",
+                                   comments=comments), decimals=7)
+    staged = StagedBake(linear, index, decode_path, compressor_path, shaper_path, cube_path, encoder_path,
+                        lattice_chain, "")
+    filters = [lut1d_filter(decode_path)] if decode_path else []
+    filters += [staged.mixer, index.exposure_filter(), lut1d_filter(compressor_path), lut1d_filter(shaper_path),
+                lut3d_filter(cube_path), lut1d_filter(encoder_path)]
+    return StagedBake(linear, index, decode_path, compressor_path, shaper_path, cube_path, encoder_path,
+                      lattice_chain, ",".join(filters))
