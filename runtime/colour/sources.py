@@ -29,11 +29,22 @@ Scene-referred sources (camera log, ACES, linear EXR) have no display
 encoding to keep: they go through the film's output transform, the ACES 1.3
 view of its output display (what the header's `colour WORKING -> OUTPUT`
 means), since a colorimetric view would clip everything 2.5 stops above grey.
-ffmpeg applies the conversion as `bake.py` stages (1D shaper, 97^3 LUT, 1D
-output encoding) in float. PQ and HLG into an SDR output get a shaper with a
-knee at the code of twice the output's peak light, so the lattice is spent on
-what the output shows. Each bake's error against the exact OCIO chain is
-measured with ffmpeg itself applying the stages (`Conversion.accuracy`).
+ffmpeg applies the conversion in float as `bake.py` stages, and each bake's
+error against the exact OCIO chain is measured with ffmpeg itself applying
+them (`Conversion.accuracy`, 10-bit codes on the in-gamut chart colours):
+- display-referred sources: 1D shaper, 97^3 LUT, 1D output encoding (0.2-1.4
+  codes into every output). PQ and HLG into an SDR output get a shaper with a
+  knee at the code of twice the output's peak light, so the lattice is spent on
+  what the output shows;
+- scene-referred sources (camera log, ACES, linear): their OCIO curve (65536-
+  node lut1d) and matrix into ACEScg (colorchannelmixer), both exact, then one
+  145^3 lattice indexed in ACEScg that holds only the ACES output transform
+  (bake.StagedBake): 0.5-1.8 codes, where one lattice in the source's own codes
+  erred by up to 6 (log) and 15 (ACES2065-1) codes on the output transform's
+  AP1 clamp.
+A conversion uses the first bake within ACCURACY_TARGET_CODES (then larger
+lattices); when none is, conform runs the exact chain on every frame (path
+"exact", 0 codes by construction) and conform.json says so and why.
 """
 
 from __future__ import annotations
@@ -41,14 +52,24 @@ from __future__ import annotations
 import atexit
 import shutil
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import PyOpenColorIO as ocio
 
-from .bake import Bake, Shaper, bake_chain, chain_peak_light, measure_bake
+from .bake import (
+    Bake,
+    Shaper,
+    StagedBake,
+    bake_chain,
+    bake_scene_source,
+    chain_peak_light,
+    measure_bake,
+    validation_chart,
+)
 from .chain import ColourChain, build_chain
 from .colorimetry import white_xyz
 from .spaces import Rendering, apply_processor, cpu_processor, space
@@ -82,9 +103,15 @@ SOURCE_SPACES: dict[str, str] = {
 """The language's media colour names (compiler.schema.MEDIA_COLOUR_SPACES) -> colour-library spaces."""
 
 BAKE_SIZE = 97
-"""Lattice of the conversion's 3D LUT. One ffmpeg reads it once per clip, so the bake's default size
-(grades use 65 because every graded layer parses its files): measured, PQ -> rec709 erred 2.7 codes
+"""Lattice of a display-referred source's 3D LUT. One ffmpeg reads it once per clip, so the bake's default
+size (grades use 65 because every graded layer parses its files): measured, PQ -> rec709 erred 2.7 codes
 at 65^3 and 1.0 at 97^3."""
+BAKE_SIZES = (BAKE_SIZE, 129)
+"""Lattices tried in turn for a display-referred source (or a scene-referred one that bake_scene_source
+cannot stage) until one measures within ACCURACY_TARGET_CODES."""
+ACCURACY_TARGET_CODES = 2.0
+"""The most a conversion may err on in-gamut chart colours, 10-bit codes, measured through ffmpeg (QC's
+footage check warns above 2). No bake within it: the exact chain runs frame by frame instead."""
 HDR_SHAPER_HEADROOM = 2.0
 """HDR footage into a darker output: the input shaper spans the codes up to this many times the output's
 peak light (one stop above, so clipped highlights keep their hue) instead of the whole signal, most of
@@ -239,28 +266,54 @@ def rendering_for(source_space: str) -> Rendering:
     return "colorimetric" if space(library_space(source_space)).kind == "display" else "aces"
 
 
+ConversionPath = Literal["baked", "exact"]
+
+
 @dataclass(frozen=True)
 class Conversion:
-    """A clip's baked conversion into the output space and its measured error against the exact chain."""
+    """A clip's conversion into the output space: how it runs and its measured error against the exact chain.
+
+    path "baked": `bake` runs in ffmpeg (`ffmpeg_filter`), and `accuracy` is its error measured with ffmpeg
+    applying the same filters on the validation chart. path "exact": no bake came within
+    ACCURACY_TARGET_CODES (`tried` lists them), so conform runs `chain` itself on every frame; its accuracy
+    is 0 by construction (the frames go through the reference chain), not a measurement.
+    """
 
     source: str
     output: str
     rendering: Rendering
     chain: ColourChain
-    bake: Bake
+    bake: Bake | StagedBake | None
     accuracy: dict[str, Any]
+    bake_size: int | None = None
+    path: ConversionPath = "baked"
+    why: str = ""
+    tried: tuple[dict[str, Any], ...] = ()
 
     @property
-    def ffmpeg_filter(self) -> str:
-        return self.bake.ffmpeg_filter
+    def ffmpeg_filter(self) -> str | None:
+        return self.bake.ffmpeg_filter if self.bake is not None else None
+
+    def files(self) -> list[Path]:
+        if isinstance(self.bake, StagedBake):
+            return self.bake.files()
+        if self.bake is None:
+            return []
+        return [p for p in (self.bake.shaper, self.bake.cube, self.bake.encoder) if p is not None]
 
     def describe(self) -> dict[str, Any]:
-        stages = [{"filter": "lut3d" if kind == "cube" else "lut1d", "role": kind, "file": path.name}
-                  for kind, path in (("shaper", self.bake.shaper), ("cube", self.bake.cube),
-                                     ("encoder", self.bake.encoder)) if path is not None]
-        return {"from": self.source, "to": self.output, "rendering": self.rendering, "chain": self.chain.describe(),
-                "config": self.chain.params()["config"], "bake_size": BAKE_SIZE, "bake_1d_size": BAKE_1D_SIZE,
-                "stages": stages, "accuracy": self.accuracy}
+        found = {"from": self.source, "to": self.output, "rendering": self.rendering, "chain": self.chain.describe(),
+                 "config": self.chain.params()["config"], "path": self.path, "why": self.why,
+                 "tried": list(self.tried), "accuracy": self.accuracy}
+        if isinstance(self.bake, StagedBake):
+            return found | {"bake_size": self.bake.index.size, "bake_1d_size": BAKE_1D_SIZE,
+                            "index": self.bake.index.describe(), "stages": self.bake.stages()}
+        if self.bake is not None:
+            stages = [{"filter": "lut3d" if kind == "cube" else "lut1d", "role": kind, "file": path.name}
+                      for kind, path in (("shaper", self.bake.shaper), ("cube", self.bake.cube),
+                                         ("encoder", self.bake.encoder)) if path is not None]
+            return found | {"bake_size": self.bake_size, "bake_1d_size": BAKE_1D_SIZE, "stages": stages}
+        return found | {"bake_size": None, "stages": [{"filter": "python", "role": "exact OCIO chain"}]}
 
 
 def library_space(source_space: str) -> str:
@@ -295,7 +348,7 @@ def shaper_for_source(chain: ColourChain) -> Shaper | None:
     return Shaper("power", power=HDR_SHAPER_POWER, knee=round(top, 6))
 
 
-_CONVERSIONS: dict[tuple[str, str], Conversion] = {}
+_CONVERSIONS: dict[tuple[str, str, float], Conversion] = {}
 _BAKE_DIR: list[Path] = []
 
 
@@ -308,26 +361,61 @@ def _bake_dir() -> Path:
     return _BAKE_DIR[0]
 
 
-def conversion(source_space: str, output_space: str, bake_dir: str | Path | None = None) -> Conversion | None:
-    """The baked conversion from `source_space` (a media colour name) to `output_space`; None if the same.
+def _accuracy(chain: ColourChain, bake: Bake | StagedBake) -> dict[str, Any]:
+    """The bake's error on the chart, with ffmpeg itself applying its filters."""
+    report = measure_bake(chain, bake, engine="ffmpeg", random=False)
+    return {"max_10bit_codes": round(report.max_codes, 3), "p99_10bit_codes": round(report.p99_codes, 3),
+            "in_gamut": report.in_gamut, "chart": report.total, "measured": "ffmpeg"}
 
-    Bakes and their measurements are kept per process; `bake_dir` defaults to a temporary folder that
-    lives as long as the process.
+
+def _candidates(chain: ColourChain, folder: Path) -> Iterator[tuple[str, int, Bake | StagedBake]]:
+    """(description, lattice size, bake) in the order tried: a scene-referred source's staged bake first,
+    then single lattices of growing size (made only when reached)."""
+    if space(chain.src).kind != "display":
+        staged = bake_scene_source(chain, folder, lut1d_size=BAKE_1D_SIZE)
+        if staged is not None:
+            size = staged.index.size
+            yield f"exact decoding into ACEScg, {size}^3 ACEScg lattice", size, staged
+    for size in BAKE_SIZES:
+        yield f"{size}^3 lattice", size, bake_chain(chain, folder, size=size, lut1d_size=BAKE_1D_SIZE,
+                                                      shaper=shaper_for_source(chain))
+
+
+def _convert(source_space: str, output: str, folder: Path, target: float) -> Conversion:
+    chain = conversion_chain(source_space, output)
+    tried: list[dict[str, Any]] = []
+    for what, size, bake in _candidates(chain, folder):
+        accuracy = _accuracy(chain, bake)
+        tried.append({"bake": what, "max_10bit_codes": accuracy["max_10bit_codes"]})
+        if accuracy["max_10bit_codes"] <= target:
+            why = f"{what}: {accuracy['max_10bit_codes']:.2f} <= {target:g} codes, measured through ffmpeg"
+            return Conversion(source_space, output, chain.rendering, chain, bake, accuracy, size, "baked", why,
+                              tuple(tried))
+    chart = len(validation_chart(chain.src))
+    accuracy = {"max_10bit_codes": 0.0, "p99_10bit_codes": 0.0, "in_gamut": chart, "chart": chart,
+                "measured": None, "by_construction": "every frame goes through the exact OCIO chain in float32"}
+    why = "no bake within {:g} codes ({}): the exact chain runs frame by frame".format(
+        target, ", ".join(f"{t['bake']} {t['max_10bit_codes']:.2f}" for t in tried))
+    return Conversion(source_space, output, chain.rendering, chain, None, accuracy, None, "exact", why,
+                      tuple(tried))
+
+
+def conversion(source_space: str, output_space: str, bake_dir: str | Path | None = None) -> Conversion | None:
+    """The conversion from `source_space` (a media colour name) to `output_space`; None if the same.
+
+    The first bake (see `_candidates`) whose error, measured through ffmpeg, is within
+    ACCURACY_TARGET_CODES; else the exact chain, frame by frame. Bakes and their measurements are kept
+    per process; `bake_dir` defaults to a temporary folder that lives as long as the process.
     """
     if not needs_conversion(source_space, output_space):
         return None
     output = space(output_space).name
-    key = (source_space, output)
+    key = (source_space, output, ACCURACY_TARGET_CODES)
     if key not in _CONVERSIONS:
-        chain = conversion_chain(source_space, output)
-        bake = bake_chain(chain, Path(bake_dir) if bake_dir else _bake_dir(), size=BAKE_SIZE,
-                          lut1d_size=BAKE_1D_SIZE, shaper=shaper_for_source(chain))
-        report = measure_bake(chain, bake, engine="ffmpeg", random=False)
-        accuracy = {"max_10bit_codes": round(report.max_codes, 3), "p99_10bit_codes": round(report.p99_codes, 3),
-                    "in_gamut": report.in_gamut, "chart": report.total}
-        _CONVERSIONS[key] = Conversion(source_space, output, chain.rendering, chain, bake, accuracy)
+        folder = Path(bake_dir) if bake_dir else _bake_dir()
+        _CONVERSIONS[key] = _convert(source_space, output, folder, ACCURACY_TARGET_CODES)
     found = _CONVERSIONS[key]
-    if not all(p.is_file() for p in (found.bake.shaper, found.bake.cube, found.bake.encoder) if p is not None):
+    if not all(p.is_file() for p in found.files()):
         del _CONVERSIONS[key]
         return conversion(source_space, output_space, bake_dir)
     return found

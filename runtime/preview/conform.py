@@ -10,11 +10,16 @@ Its colour space is the film's declaration (`params["colour"]`, from
 them; untagged footage is rec709). zscale decodes the YUV with the tagged
 matrix and range (BT.2020 NCL for untagged Rec.2020 spaces, else BT.709) and
 resizes, into float (gbrpf32le), so a 10-bit source keeps its precision; when
-the space is not the output space, the conversion's baked stages (1D shaper,
-97^3 tetrahedral LUT, 1D output encoding) run there, in the same ffmpeg pass;
-zscale then rounds to 8-bit. Measured against colour-science's decoding,
-zscale is exact where swscale is 1-4 10-bit codes dark on YUV -> float and
-maps float 1.0 to 256 on float -> 8-bit; swscale remains the fallback for an
+the space is not the output space, the conversion's baked stages run there, in
+the same ffmpeg pass (display sources: 1D shaper, 97^3 tetrahedral LUT, 1D
+output encoding; camera log and linear sources: exact 1D decoding and matrix
+into ACEScg, then an ACEScg-indexed 145^3 LUT; sources.py); zscale then rounds
+to 8-bit. A conversion that no bake brings within 2 10-bit codes of the exact
+chain runs that chain in Python instead (`convert_exactly`: ffmpeg decodes into
+float on a pipe, OCIO converts each frame, a second ffmpeg rounds and writes).
+Measured against colour-science's decoding, zscale is exact where swscale is
+1-4 10-bit codes dark on YUV -> float and maps float 1.0 to 256 on float ->
+8-bit; swscale remains the fallback for an
 ffmpeg without zscale. Exactly `frames` frames are written: a source that ends
 early holds its last frame. The intermediate is lossless FFV1 (gbrp) in
 `clip.mov`, tagged with the output space, so only media shots are encoded twice.
@@ -22,18 +27,24 @@ early holds its last frame. The intermediate is lossless FFV1 (gbrp) in
 `conform.json`, beside the clip, records what QC reports: the tags read, the
 space used and why, the decoding, and the conversion (None when there is
 none) with the bake's measured error against the exact OCIO path, applied by
-ffmpeg: `conversion.accuracy.max_10bit_codes` over the in-gamut chart colours.
+ffmpeg: `conversion.accuracy.max_10bit_codes` over the in-gamut chart colours;
+`conversion.path` says which path ran ("baked" or "exact", whose accuracy is 0
+by construction, not measured) and `why`, and `tried` lists each bake measured.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
+import subprocess
+import tempfile
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from filmc.atomic import write_text
 from filmc.compiler.plan import resolve_path
 from filmc.runtime.backend import NodeError
@@ -49,7 +60,7 @@ from filmc.runtime.colour.sources import (
 )
 from filmc.runtime.colour.spaces import ColourSpaceError, space
 from filmc.runtime.colour.tags import tags_for
-from filmc.runtime.media_tools import capabilities, probe
+from filmc.runtime.media_tools import capabilities, ffmpeg_exe, probe
 
 from .tools import BITEXACT, ffmpeg, seconds_text
 
@@ -80,12 +91,10 @@ def has_zscale() -> bool:
     return "zscale" in capabilities()[1]
 
 
-def conform_filters(params: dict[str, Any], source_size: tuple[int, int], decode: Decoding,
-                    converted: Conversion | None, output: str, zscale: bool = True) -> list[str]:
-    """The conform's filter chain: retime; decode, fill and crop into float; convert; round to 8-bit, tag;
-    hold to length."""
+def decode_filters(params: dict[str, Any], source_size: tuple[int, int], decode: Decoding,
+                   zscale: bool = True) -> list[str]:
+    """Retime; decode, fill and crop into float RGB in the source's own encoding."""
     width, height = params["resolution"]
-    frames = int(params["frames"])
     filters = [f"fps={params['fps']}"]
     if zscale:
         w, h = fill_size(source_size, (width, height))
@@ -93,15 +102,74 @@ def conform_filters(params: dict[str, Any], source_size: tuple[int, int], decode
     else:
         filters.append(f"scale=w={width}:h={height}:force_original_aspect_ratio=increase"
                        f"{decode.swscale_options()}:flags=bicubic")
-    filters += ["format=gbrpf32le", f"crop={width}:{height}"]
-    if converted:
-        filters.append(converted.ffmpeg_filter)
-    if zscale:
-        filters.append("zscale=rangein=full:range=full:dither=none")
+    return [*filters, "format=gbrpf32le", f"crop={width}:{height}"]
+
+
+def finish_filters(params: dict[str, Any], output: str, zscale: bool = True) -> list[str]:
+    """Float output-space codes -> 8-bit RGB, tagged; held to length."""
+    filters = ["zscale=rangein=full:range=full:dither=none"] if zscale else []
     tags = tags_for(output)
-    filters += ["format=gbrp", f"setparams=color_primaries={tags.primaries}:color_trc={tags.trc}"
-                ":colorspace=gbr:range=pc", f"tpad=stop_mode=clone:stop={frames}"]
-    return filters
+    return [*filters, "format=gbrp", f"setparams=color_primaries={tags.primaries}:color_trc={tags.trc}"
+            ":colorspace=gbr:range=pc", f"tpad=stop_mode=clone:stop={int(params['frames'])}"]
+
+
+def conform_filters(params: dict[str, Any], source_size: tuple[int, int], decode: Decoding,
+                    converted: Conversion | None, output: str, zscale: bool = True) -> list[str]:
+    """The conform's filter chain: retime; decode, fill and crop into float; convert (a baked conversion);
+    round to 8-bit, tag; hold to length."""
+    filters = decode_filters(params, source_size, decode, zscale)
+    if converted is not None and converted.ffmpeg_filter:
+        filters.append(converted.ffmpeg_filter)
+    return filters + finish_filters(params, output, zscale)
+
+
+def _ffmpeg_argv(args: list[str]) -> list[str]:
+    return [ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y", *args]
+
+
+def convert_exactly(params: dict[str, Any], source: Path, source_size: tuple[int, int], decode: Decoding,
+                    converted: Conversion, output: str, zscale: bool, out: Path, threads: int) -> dict[str, Any]:
+    """The conform with the exact chain in Python: one ffmpeg decodes into float RGB on a pipe, each frame goes
+    through `converted.chain` (OCIO, float32), a second ffmpeg rounds, tags and writes FFV1. For conversions
+    no bake reaches the accuracy target on; returns how many frames it converted (the rest are held)."""
+    width, height = params["resolution"]
+    frames = int(params["frames"])
+    start = Fraction(str(params.get("in_seconds") or "0"))
+    frame_bytes = width * height * 3 * 4
+    with tempfile.TemporaryDirectory(prefix="filmc-conform-") as scratch:
+        logs = [Path(scratch) / "decode.log", Path(scratch) / "encode.log"]
+        with logs[0].open("wb") as decode_log, logs[1].open("wb") as encode_log:
+            reader = subprocess.Popen(_ffmpeg_argv([
+                "-ss", seconds_text(start), "-i", str(source), "-map", "0:v:0", "-an", "-sn", "-dn",
+                "-vf", ",".join(decode_filters(params, source_size, decode, zscale)), "-frames:v", str(frames),
+                "-f", "rawvideo", "-pix_fmt", "gbrpf32le", "pipe:1"]), stdout=subprocess.PIPE, stderr=decode_log)
+            writer = subprocess.Popen(_ffmpeg_argv([
+                "-f", "rawvideo", "-pix_fmt", "gbrpf32le", "-s", f"{width}x{height}", "-framerate",
+                str(params["fps"]), "-i", "pipe:0", "-vf", ",".join(finish_filters(params, output, zscale)),
+                "-frames:v", str(frames), "-c:v", "ffv1", "-level", "3", "-pix_fmt", "gbrp",
+                "-threads", str(max(1, threads)), *BITEXACT, "-f", "mov", str(out)]),
+                stdin=subprocess.PIPE, stderr=encode_log)
+            assert reader.stdout is not None and writer.stdin is not None
+            done = 0
+            try:
+                while (raw := reader.stdout.read(frame_bytes)) and len(raw) == frame_bytes:
+                    planes = np.frombuffer(raw, dtype="<f4").reshape(3, height, width)
+                    rgb = np.moveaxis(planes, 0, -1)[..., [2, 0, 1]]
+                    exact = converted.chain.apply(rgb)
+                    writer.stdin.write(np.ascontiguousarray(np.moveaxis(exact[..., [1, 2, 0]], -1, 0)).tobytes())
+                    done += 1
+            except BrokenPipeError:
+                pass
+            finally:
+                reader.stdout.close()
+                with contextlib.suppress(BrokenPipeError):
+                    writer.stdin.close()
+                codes = reader.wait(), writer.wait()
+        failed = [f"{what}: {log.read_text(errors='replace').strip()[-2000:]}"
+                  for code, log, what in zip(codes, logs, ("decoding", "encoding"), strict=True) if code != 0]
+        if failed:
+            raise NodeError(f"shot {params['shot']}: ffmpeg failed in the exact conversion ({'; '.join(failed)})")
+    return {"frames_converted": done}
 
 
 def conform_clip(params: dict[str, Any], film: str, out: Path, threads: int) -> None:
@@ -130,12 +198,16 @@ def conform_clip(params: dict[str, Any], film: str, out: Path, threads: int) -> 
         converted = conversion(space_name, output)
     except (SourceColourError, ColourSpaceError) as exc:
         raise NodeError(f"shot {shot}: media file {source}: {exc}") from None
-    filters = conform_filters(params, (video.width, video.height), decode, converted, output, zscale)
-    start = Fraction(str(params.get("in_seconds") or "0"))
-    args = ["-ss", seconds_text(start), "-i", str(source), "-map", "0:v:0", "-an", "-sn", "-dn",
-            "-vf", ",".join(filters), "-frames:v", str(frames), "-c:v", "ffv1", "-level", "3", "-pix_fmt", "gbrp",
-            "-threads", str(max(1, threads)), *BITEXACT, "-f", "mov", str(out)]
-    ffmpeg(args)
+    size = (video.width, video.height)
+    timing = None
+    if converted is not None and converted.path == "exact":
+        timing = convert_exactly(params, source, size, decode, converted, output, zscale, out, threads)
+    else:
+        filters = conform_filters(params, size, decode, converted, output, zscale)
+        start = Fraction(str(params.get("in_seconds") or "0"))
+        ffmpeg(["-ss", seconds_text(start), "-i", str(source), "-map", "0:v:0", "-an", "-sn", "-dn",
+                "-vf", ",".join(filters), "-frames:v", str(frames), "-c:v", "ffv1", "-level", "3", "-pix_fmt",
+                "gbrp", "-threads", str(max(1, threads)), *BITEXACT, "-f", "mov", str(out)])
     counted = probe(out, count_frames=True).video()
     if counted is None or counted.frames != frames:
         raise NodeError(f"shot {shot}: conformed clip has {counted.frames if counted else 0} frames, "
@@ -148,6 +220,6 @@ def conform_clip(params: dict[str, Any], film: str, out: Path, threads: int) -> 
         "space_from": why,
         "output_space": output,
         "decoding": decode.as_dict() | {"by": "zscale" if zscale else "swscale", "float": True},
-        "conversion": converted.describe() if converted else None,
+        "conversion": None if converted is None else converted.describe() | ({"exact_run": timing} if timing else {}),
     }
     write_text(out.with_name(SIDECAR), json.dumps(record, indent=1, sort_keys=True) + "\n")
