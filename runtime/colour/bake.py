@@ -133,6 +133,23 @@ def shaper_for(src: str, dst: str, shaper_max: float | None = None) -> Shaper | 
     return None
 
 
+_PROCESS_BAKE_DIRS: dict[str, Path] = {}
+
+
+def process_bake_dir(purpose: str) -> Path:
+    """A temporary folder of bakes for this process (removed at exit): the shots or clips a worker
+    handles that share a chain share its files."""
+    if purpose not in _PROCESS_BAKE_DIRS:
+        import atexit
+        import shutil
+        import tempfile
+
+        folder = Path(tempfile.mkdtemp(prefix=f"filmc-{purpose}-"))
+        atexit.register(shutil.rmtree, folder, True)
+        _PROCESS_BAKE_DIRS[purpose] = folder
+    return _PROCESS_BAKE_DIRS[purpose]
+
+
 def bake_chain(
     chain: ColourChain,
     out_dir: str | os.PathLike[str],

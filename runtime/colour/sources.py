@@ -49,9 +49,6 @@ lattices); when none is, conform runs the exact chain on every frame (path
 
 from __future__ import annotations
 
-import atexit
-import shutil
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,6 +65,7 @@ from .bake import (
     bake_scene_source,
     chain_peak_light,
     measure_bake,
+    process_bake_dir,
     validation_chart,
 )
 from .chain import ColourChain, build_chain
@@ -349,16 +347,6 @@ def shaper_for_source(chain: ColourChain) -> Shaper | None:
 
 
 _CONVERSIONS: dict[tuple[str, str, float], Conversion] = {}
-_BAKE_DIR: list[Path] = []
-
-
-def _bake_dir() -> Path:
-    """A per-process folder of bakes, so the clips of one film in one space share the work."""
-    if not _BAKE_DIR:
-        folder = Path(tempfile.mkdtemp(prefix="filmc-source-bakes-"))
-        atexit.register(shutil.rmtree, folder, True)
-        _BAKE_DIR.append(folder)
-    return _BAKE_DIR[0]
 
 
 def _accuracy(chain: ColourChain, bake: Bake | StagedBake) -> dict[str, Any]:
@@ -412,7 +400,7 @@ def conversion(source_space: str, output_space: str, bake_dir: str | Path | None
     output = space(output_space).name
     key = (source_space, output, ACCURACY_TARGET_CODES)
     if key not in _CONVERSIONS:
-        folder = Path(bake_dir) if bake_dir else _bake_dir()
+        folder = Path(bake_dir) if bake_dir else process_bake_dir("source-bakes")
         _CONVERSIONS[key] = _convert(source_space, output, folder, ACCURACY_TARGET_CODES)
     found = _CONVERSIONS[key]
     if not all(p.is_file() for p in found.files()):

@@ -29,17 +29,15 @@ LabTransfer correction (runtime/colour/match.py) becomes the chain's match step.
 
 from __future__ import annotations
 
-import atexit
 import json
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from filmc.compiler.plan import resolve_path
 from filmc.runtime.backend import NodeError, NodeOutputs
-from filmc.runtime.colour.bake import Bake, bake_chain, measure_bake
+from filmc.runtime.colour.bake import Bake, bake_chain, measure_bake, process_bake_dir
 from filmc.runtime.colour.chain import ColourChain, build_chain
 from filmc.runtime.colour.cube import (
     Cube,
@@ -304,23 +302,13 @@ def _chain(g: dict[str, Any], lut: Path | None, out: str, working: str,
 
 
 _BAKES: dict[str, tuple[Bake, dict[str, Any]]] = {}
-_BAKE_DIR: list[Path] = []
-
-
-def _bake_dir() -> Path:
-    """A per-process folder of bakes: shots that share a chain (a style's grade) share the work."""
-    if not _BAKE_DIR:
-        folder = Path(tempfile.mkdtemp(prefix="filmc-bakes-"))
-        atexit.register(shutil.rmtree, folder, True)
-        _BAKE_DIR.append(folder)
-    return _BAKE_DIR[0]
 
 
 def _bake(chain: ColourChain) -> tuple[Bake, dict[str, Any]]:
     """bake_chain's files for `chain` and their measured error on the chart's in-gamut colours."""
     key = chain.signature()
     if key not in _BAKES:
-        bake = bake_chain(chain, _bake_dir(), size=BAKE_SIZE, lut1d_size=BAKE_1D_SIZE)
+        bake = bake_chain(chain, process_bake_dir("bakes"), size=BAKE_SIZE, lut1d_size=BAKE_1D_SIZE)
         report = measure_bake(chain, bake, random=False)
         accuracy = {"max_10bit_codes": round(report.max_codes, 3), "p99_10bit_codes": round(report.p99_codes, 3),
                     "in_gamut": report.in_gamut, "chart": report.total}
