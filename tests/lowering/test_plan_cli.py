@@ -15,6 +15,15 @@ from filmc.compiler.plan_cli import load_costs, node_seconds, print_table, summa
 from lowering_support import FILM_NAME
 
 
+@pytest.fixture(autouse=True)
+def compiler_defaults_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests check the compiler's own plan defaults: a runtime imported by another test in the
+    same worker must not lend its backend's version and scale (tests/runtime covers that)."""
+    from filmc.compiler import plan_cli
+
+    monkeypatch.setattr(plan_cli, "_RESOLVERS", [])
+
+
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     code = cli.main(["plan", *argv])
     out, err = capsys.readouterr()
