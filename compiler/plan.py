@@ -56,6 +56,8 @@ usually spares the encode a re-limit pass. The guarantee is the encode's: it mea
 stream with ebur128 and re-limits until it reads <= TRUE_PEAK_DBTP (runtime/preview/encode_audio.py)."""
 LOSSY_AUDIO = {"aac", "opus"}
 SEQUENCE_CONTAINERS = frozenset({"exr", "dpx"})
+PROFILE_AUDIO_SETTINGS = frozenset({"audio", "audio_bitrate", "audio_rate", "loudness"})
+"""Profile properties only the audio of an encode depends on."""
 """Image sequences: a folder of frames, the mix beside them as WAV."""
 LOUDNESS_TOLERANCE_LU = 0.5
 LEAD_IN_SECONDS = Fraction(1, 4)
@@ -712,7 +714,11 @@ class PlanLowering:
         }
         w, h = self.resolution
         video_inputs = [picture, subtitles] if subs == "burn" else [picture]
-        video = self.b.add("encode_video", params, video_inputs, [f"{name}/"] if sequence else [f"video.{ext}"],
+        # The video stream's id leaves out the sound settings: a new audio bitrate or loudness
+        # target re-runs the final encode, not the video encode.
+        video_params = {k: v for k, v in params.items() if k not in ("audio_layout", "true_peak_dbtp")} | {
+            "settings": {k: v for k, v in settings.items() if k not in PROFILE_AUDIO_SETTINGS}}
+        video = self.b.add("encode_video", video_params, video_inputs, [f"{name}/"] if sequence else [f"video.{ext}"],
                            f"video {_short(profile)}", self._span(self.h.span), 512 + _mb(w * h * 3 * 16))
         inputs = [video, mix, subtitles] if subs == "sidecar" else [video, mix]
         # Re-limiting lossy audio holds the gain-applied programme as float32 plus the limiter's
