@@ -159,6 +159,9 @@ class Backend:
     name: str = ""
     version: str = ""
     capabilities: Capabilities = Capabilities(ops=frozenset())
+    worker_preload: tuple[str, ...] = ()
+    """Modules a local worker should have imported before its first node (heavy ones its ops use):
+    the worker pool's forkserver imports them once for every worker."""
 
     def run(self, node: PlanNode, inputs: dict[str, NodeOutputs], workdir: Path, ctx: RunContext) -> None:
         method = getattr(self, f"op_{node.op}", None)

@@ -41,7 +41,7 @@ from filmc.compiler.render_plan import PlanNode, RenderPlan
 
 from .backend import Backend
 from .cache import Cache, CacheBusy
-from .executor import BuildResult, PlanError, execute, select
+from .executor import BuildResult, PlanError, execute, select, warm_workers
 from .progress import make_renderer
 
 if TYPE_CHECKING:
@@ -637,6 +637,8 @@ def _build(opts: BuildOptions, out_stream: IO[str], err_stream: IO[str]) -> Buil
                 for op, row in report["ops"].items():
                     print(f"  {op:<14} {row['nodes']:>5}  ({row['cached']} cached)", file=out_stream)
             return BuildOutcome(EXIT_OK, plan)
+        if opts.ray is None and dry_run_report(plan, cache, opts.only)["to_run"]:
+            warm_workers(backend)  # their imports run beside the rest of the set-up
         renderer = make_renderer(json_lines=opts.json, stream=out_stream if opts.json else err_stream)
         on_ray = contextlib.ExitStack()  # with --ray: the connection, closed however the build ends
         try:

@@ -216,9 +216,43 @@ def _run_in_worker(node: PlanNode, inputs: dict[str, NodeOutputs], workdir: Path
 
 
 def local_processes(max_workers: int, initializer: Callable[[Backend], None], initargs: tuple) -> cf.Executor:
-    """The default worker pool: spawned processes on this machine."""
-    return cf.ProcessPoolExecutor(max_workers=max_workers, mp_context=multiprocessing.get_context("spawn"),
-                                  initializer=initializer, initargs=initargs)
+    """The default worker pool: processes on this machine, forked from a forkserver that has already
+    imported the backend's `worker_preload` modules (numpy, scipy, OCIO: about a CPU-second a
+    process), so that cost is paid once per build, beside planning, not once per worker."""
+    backend = next((a for a in initargs if isinstance(a, Backend)), None)
+    context = worker_context(backend.worker_preload if backend is not None else ())
+    return cf.ProcessPoolExecutor(max_workers=max_workers, mp_context=context, initializer=_init_local_worker,
+                                  initargs=(dict(os.environ), initializer, initargs))
+
+
+def worker_context(preload: Iterable[str]) -> multiprocessing.context.BaseContext:
+    """The forkserver where the platform has one (the first build of a process sets its preload),
+    else spawn. Either way a worker starts from a clean single-threaded process, never a fork of
+    the build's own threads."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["filmc.runtime.executor", *preload])
+    return context
+
+
+def warm_workers(backend: Backend) -> None:
+    """Start the local workers' forkserver now, so its imports overlap whatever the caller does
+    before its first node (a no-op: spawn, or a forkserver already running)."""
+    context = worker_context(backend.worker_preload)
+    if context.get_start_method() == "forkserver":
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
+
+
+def _init_local_worker(environ: dict[str, str], initializer: Callable[..., None], initargs: tuple) -> None:
+    """A forked worker inherits the forkserver's environment, which may be older than the build's:
+    take the build's, as a spawned worker would."""
+    if os.environ != environ:
+        os.environ.clear()
+        os.environ.update(environ)
+    initializer(*initargs)
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,9 @@ class PreviewBackend(Backend):
     name = "preview"
     version = PREVIEW_VERSION
     capabilities = Capabilities(ops=frozenset(get_args(Op)), devices=frozenset({"cpu"}))
+    worker_preload = tuple(f"filmc.runtime.preview.{m}" for m in (
+        "sound_ops", "grading", "conform", "compose", "plate", "portrait", "motion", "filtergraph", "encode",
+        "qc", "contact_sheet"))
 
     # --- pictures ------------------------------------------------------------------
 
