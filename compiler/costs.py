@@ -32,7 +32,7 @@ def _audio_seconds(node: PlanNode) -> float:
     if node.op == "speech":
         rate = p["voice"].get("rate_wpm") or DEFAULT_WPM
         return len(p["text"].split()) / rate * 60
-    if node.op in ("bed", "mix", "encode"):
+    if node.op in ("bed", "mix", "encode_audio"):
         return p["frames"] / fps
     if node.op == "sfx":
         return 1.0
@@ -43,7 +43,7 @@ def node_seconds(node: PlanNode, model: dict[str, Any]) -> float:
     """Estimated single-worker seconds for one node under one backend's cost model."""
     c = model.get(node.op, {})
     p = node.params
-    frames = p.get("frames", 0) if node.op not in ("bed", "mix", "encode") else 0
+    frames = p.get("frames", 0) if node.op not in ("bed", "mix", "encode_audio") else 0
     w, h = p.get("resolution", [0, 0])
     mpx = w * h / 1e6
     return (c.get("per_node", 0.0) + c.get("per_frame", 0.0) * frames

@@ -57,6 +57,9 @@ stream with ebur128 and re-limits until it reads <= TRUE_PEAK_DBTP (runtime/prev
 LOSSY_AUDIO = {"aac", "opus"}
 SEQUENCE_CONTAINERS = frozenset({"exr", "dpx"})
 PROFILE_AUDIO_SETTINGS = frozenset({"audio", "audio_bitrate", "audio_rate", "loudness"})
+AUDIO_STREAM_SUFFIX = {"aac": "m4a", "opus": "mka", "pcm": "wav"}
+"""encode_audio's file per codec: one that keeps the encoder's priming delay (AAC in MP4's edit list,
+Opus's pre-skip in Matroska) or every sample's exact time (PCM), for the mux's stream copy."""
 """Profile properties only the audio of an encode depends on."""
 """Image sequences: a folder of frames, the mix beside them as WAV."""
 LOUDNESS_TOLERANCE_LU = 0.5
@@ -720,13 +723,27 @@ class PlanLowering:
             "settings": {k: v for k, v in settings.items() if k not in PROFILE_AUDIO_SETTINGS}}
         video = self.b.add("encode_video", video_params, video_inputs, [f"{name}/"] if sequence else [f"video.{ext}"],
                            f"video {_short(profile)}", self._span(self.h.span), 512 + _mb(w * h * 3 * 16))
-        inputs = [video, mix, subtitles] if subs == "sidecar" else [video, mix]
+        codec = settings.get("audio") or "aac"
+        sound = mix
+        if not sequence and codec != "none":
+            sound = self.encode_audio(profile, params, settings, codec, mix)
+        inputs = [video, sound, subtitles] if subs == "sidecar" else [video, sound]
+        return self.b.add("encode", params, inputs, outputs, f"encode {_short(profile)}", self._span(self.h.span),
+                          512)
+
+    def encode_audio(self, profile: str, params: dict[str, Any], settings: dict[str, Any], codec: str,
+                     mix: str) -> str:
+        """The profile's audio stream on its own (encoded, measured, re-limited), so it runs beside the
+        video encode and the final encode only muxes. Its id holds only what shapes the sound."""
+        audio_params = {k: params[k] for k in ("profile", "frames", "fps", "audio_layout", "true_peak_dbtp")} | {
+            "settings": {k: settings.get(k) for k in sorted(PROFILE_AUDIO_SETTINGS)}}
         # Re-limiting lossy audio holds the gain-applied programme as float32 plus the limiter's
         # envelopes: ~48 bytes per stereo sample frame, measured.
         channels = 6 if self.h.audio_layout == "5.1" else 2
         audio_frames = float(self.layout.total_frames / Fraction(self.fps)) * SAMPLE_RATE
-        return self.b.add("encode", params, inputs, outputs, f"encode {_short(profile)}", self._span(self.h.span),
-                          512 + _mb(audio_frames * 24 * channels))
+        return self.b.add("encode_audio", audio_params, [mix],
+                          [f"audio.{AUDIO_STREAM_SUFFIX.get(codec, 'mka')}", "audio_true_peak.json"],
+                          f"audio {_short(profile)}", self._span(self.h.span), 512 + _mb(audio_frames * 24 * channels))
 
     def contact_sheet(self, graded: list[str]) -> str:
         shots = []

@@ -168,7 +168,7 @@ def summary_json(plan: RenderPlan, summary: Summary, costs: dict[str, Any]) -> s
 OP_COLOURS = {
     "plate": "#cfe3ff", "portrait": "#ffd9cf", "compose": "#e3f2d0", "animate": "#d0f0e8", "conform": "#eeeeee",
     "speech": "#fff2b3", "bed": "#fff2b3", "sfx": "#fff2b3", "mix": "#ffe08a", "grade": "#e8d9ff",
-    "assemble": "#c9b6ff", "encode": "#b3c7ff", "subtitles": "#fff8d6", "contact_sheet": "#dddddd",
+    "assemble": "#c9b6ff", "encode": "#b3c7ff", "encode_audio": "#c4d8ff", "subtitles": "#fff8d6", "contact_sheet": "#dddddd",
     "qc": "#ffb3b3",
 }
 

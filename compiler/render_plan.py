@@ -30,7 +30,8 @@ Op = Literal[
     "grade",        # colour grade of a shot clip
     "assemble",     # clips + transitions -> picture of the whole film
     "encode_video", # picture -> one export profile's video stream (runs beside the sound work)
-    "encode",       # video stream + mix -> one export profile's file(s)
+    "encode_audio", # mix -> one export profile's audio stream, measured (runs beside the video encode)
+    "encode",       # video stream + audio stream (or mix) -> one export profile's file(s)
     "subtitles",    # SRT / WebVTT
     "contact_sheet",
     "qc",

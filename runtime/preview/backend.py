@@ -10,7 +10,8 @@ plate.png; portrait.png; compose -> background.png, subjects.png, burnin.png;
 animate -> motion.json; conform -> clip.mov, conform.json; grade -> grade.json, grade.cube and
 the graded background.png + subjects.png (painted shots) or clip.mov (footage);
 assemble -> edit.json, filtergraph.txt; encode_video -> the profile's video stream (or frames);
-encode -> the profile's file(s) and audio_true_peak.json;
+encode_audio -> the profile's audio stream and audio_true_peak.json; encode -> the profile's file(s)
+(the two streams muxed) and a copy of that record;
 speech/bed/sfx -> WAV; mix -> mix.wav, stems, loudness.json; subtitles -> SRT,
 WebVTT; contact_sheet.png; qc.json.
 """
@@ -126,9 +127,17 @@ class PreviewBackend(Backend):
 
         ordered = _ordered(node, inputs)
         video = next(o for o in ordered if o.op == "encode_video")
-        mix = next(o for o in ordered if o.op == "mix")
+        audio = next((o for o in ordered if o.op == "encode_audio"), None)
+        mix = next((o for o in ordered if o.op == "mix"), None)
         subtitles = next((o for o in ordered if o.op == "subtitles"), None)
-        encode(node.params, node.outputs, video, mix, subtitles, workdir, ctx.scratch_dir(), ctx.threads)
+        encode(node.params, node.outputs, video, audio, mix, subtitles, workdir, ctx.scratch_dir(), ctx.threads)
+
+    def op_encode_audio(self, node: PlanNode, inputs: dict[str, NodeOutputs], workdir: Path,
+                        ctx: RunContext) -> None:
+        from .encode import encode_audio
+
+        mix = next(o for o in _ordered(node, inputs) if o.op == "mix")
+        encode_audio(node.params, node.outputs, mix, workdir, ctx.scratch_dir())
 
     def op_contact_sheet(self, node: PlanNode, inputs: dict[str, NodeOutputs], workdir: Path,
                          ctx: RunContext) -> None:

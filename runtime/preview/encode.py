@@ -1,4 +1,5 @@
-"""The `encode_video` and `encode` ops: one export profile, frames streamed straight to the encoder.
+"""The `encode_video`, `encode_audio` and `encode` ops: one export profile, frames streamed straight
+to the encoder.
 
 encode_video: the assembled filtergraph's [v] gets the profile's tail (pixel
 format and colour tags from runtime/profiles.py), after burnt-in subtitles when
@@ -6,11 +7,13 @@ the profile asks for them, and is encoded alone. It needs no sound, so the
 executor runs it beside the speech, beds and mix instead of after them. ffmpeg
 runs in the cache's objects folder, which the graph's paths are relative to.
 
-encode: the audio is the mix WAV after the profile's loudness gain; lossy audio is
-encoded alone first, measured and re-limited until its true peak holds
-(encode_audio.py); then video and audio streams are copied into the delivered
-file as they were measured. Output is bit-exact (no encoder version or time in
-the file). Image sequences (exr, dpx) get the mix as a sidecar WAV in their
+encode_audio: the mix WAV after the profile's loudness gain; lossy audio is
+encoded, measured and re-limited until its true peak holds (encode_audio.py). It
+needs no picture, so it too runs beside the video encode.
+
+encode: video and audio streams are copied into the delivered file as they were
+measured; only the mux waits for both. Output is bit-exact (no encoder version or
+time in the file). Image sequences (exr, dpx) get the mix as a sidecar WAV in their
 folder; sidecar subtitles are copied beside the film.
 """
 
@@ -30,7 +33,7 @@ from filmc.runtime.profiles import EncodeArgs, ProfileError, encode_args
 from PIL import Image, ImageDraw
 
 from .drawing import font, save_png, wrap
-from .encode_audio import CEILING_DBTP, plan_audio, write_report
+from .encode_audio import AUDIO_BITEXACT, CEILING_DBTP, REPORT_NAME, plan_audio, write_report
 from .tools import BITEXACT, ffmpeg, fps_fraction, objects_root, timebase
 
 ENCODER_THREADS = 2
@@ -174,33 +177,34 @@ def _stream_copy_video(args: EncodeArgs) -> list[str]:
     return options
 
 
-def encode(params: dict[str, Any], outputs: list[str], video: NodeOutputs, mix: NodeOutputs,
-           subtitles: NodeOutputs | None, workdir: Path, scratch: Path, threads: int) -> None:
-    """The delivered file(s): the encoded video stream copied as it is, with the profile's audio
-    (measured and re-limited for lossy codecs) and sidecars."""
+def encode(params: dict[str, Any], outputs: list[str], video: NodeOutputs, audio: NodeOutputs | None,
+           mix: NodeOutputs | None, subtitles: NodeOutputs | None, workdir: Path, scratch: Path,
+           threads: int) -> None:
+    """The delivered file(s): the encoded video stream and the profile's measured audio stream
+    (encode_audio), both copied as they are, plus sidecars; an image sequence gets the mix beside it."""
     stem = output_stem(outputs)
     props, args = _profile_args(params, stem)
     encoded = next(iter(video.files.values()))
     if args.sidecar_audio:  # an image sequence: its frames (hard-linked; cached objects never change) and the mix
+        if mix is None:
+            raise NodeError(f"profile {params['profile']} writes its sound beside the frames but the plan gave no mix")
         shutil.copytree(encoded, workdir / stem, copy_function=_link_or_copy)
         shutil.copyfile(mix.path("mix.wav"), workdir / args.sidecar_audio)
     else:
         target = workdir / args.output_name
         cmd: list[str | Path] = ["-i", encoded]
         audio_options = ["-map", "0:v:0"]
-        report = None
         if args.audio:
-            target_lufs = float(props["loudness"]) if props.get("loudness") is not None else None
-            audio = plan_audio(params["profile"], args, mix.path("mix.wav"), mix_info(mix),
-                               mix_gain_db(mix, target_lufs), target_lufs, scratch,
-                               float(params.get("true_peak_dbtp", CEILING_DBTP)))
-            cmd += audio.inputs
-            audio_options += ["-map", "1:a:0", *audio.codec]
-            report = audio.report
+            if audio is None:
+                raise NodeError(f"profile {params['profile']} carries sound but the plan gave no audio stream")
+            cmd += ["-i", next(path for name, path in audio.files.items() if name != REPORT_NAME)]
+            audio_options += ["-map", "1:a:0", "-c:a", "copy"]
+            _link_or_copy(str(audio.path(REPORT_NAME)), str(workdir / REPORT_NAME))
+        else:
+            write_report(workdir, {"profile": params["profile"], "codec": None})
         cmd += [*audio_options, *_stream_copy_video(args), *args.muxer, *BITEXACT, "-map_metadata", "-1",
                 "-metadata", f"title={params.get('title', '')}", target]
         ffmpeg(cmd, cwd=scratch)
-        write_report(workdir, report or {"profile": params["profile"], "codec": None})
     if subtitles is not None and props.get("subtitles") == "sidecar":
         for ext in ("srt", "vtt"):
             name = f"{stem}.{ext}"
@@ -209,6 +213,25 @@ def encode(params: dict[str, Any], outputs: list[str], video: NodeOutputs, mix: 
     for name in outputs:
         if not (workdir / name.rstrip("/")).exists():
             raise NodeError(f"encode {params['profile']}: ffmpeg wrote no {name}")
+
+
+def encode_audio(params: dict[str, Any], outputs: list[str], mix: NodeOutputs, workdir: Path,
+                 scratch: Path) -> None:
+    """One profile's audio stream alone: the mix at the profile's loudness, encoded, measured with
+    ebur128 and re-limited until its true peak holds (encode_audio.plan_audio)."""
+    props, args = _profile_args(params, "audio")
+    stream = next(name for name in outputs if name != REPORT_NAME)
+    if not args.audio or args.audio_codec is None:
+        raise NodeError(f"profile {params['profile']} carries no sound: the plan should not encode its audio")
+    target_lufs = float(props["loudness"]) if props.get("loudness") is not None else None
+    audio = plan_audio(params["profile"], args, mix.path("mix.wav"), mix_info(mix), mix_gain_db(mix, target_lufs),
+                       target_lufs, scratch, float(params.get("true_peak_dbtp", CEILING_DBTP)))
+    if args.lossy_audio:  # already encoded and measured: these bytes are the ones delivered
+        shutil.move(audio.inputs[-1], workdir / stream)
+    else:
+        ffmpeg([*audio.inputs, "-map", "0:a:0", *audio.codec, *AUDIO_BITEXACT, "-map_metadata", "-1",
+                *(["-rf64", "auto"] if stream.endswith(".wav") else []), workdir / stream], cwd=scratch)
+    write_report(workdir, audio.report)
 
 
 def _link_or_copy(source: str, target: str) -> None:

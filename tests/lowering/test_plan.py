@@ -34,7 +34,7 @@ def plan(small: CheckResult) -> RenderPlan:
 def test_op_counts(plan: RenderPlan) -> None:
     assert Counter(n.op for n in plan.nodes) == {
         "plate": 3, "portrait": 3, "compose": 8, "animate": 8, "conform": 1, "grade": 9, "speech": 5, "bed": 4,
-        "sfx": 2, "mix": 1, "subtitles": 1, "assemble": 1, "encode_video": 2, "encode": 2,
+        "sfx": 2, "mix": 1, "subtitles": 1, "assemble": 1, "encode_video": 2, "encode_audio": 2, "encode": 2,
         "contact_sheet": 1, "qc": 1,
     }
 
@@ -229,3 +229,19 @@ def test_resources(small: CheckResult, plan: RenderPlan) -> None:
 
 def test_plan_is_deterministic(small: CheckResult, plan: RenderPlan) -> None:
     assert build_plan(small.film).to_json() == plan.to_json()
+
+
+def _with_profile(film_dir: Path, dst: Path, body: str) -> Path:
+    film = edited_copy(film_dir, dst, "  export web_mp4, prores_422", "  export web, prores_422")
+    film.write_text(film.read_text() + f"\nprofile web extends std.web_mp4 {{\n{body}\n}}\n")
+    return film
+
+
+def test_audio_and_video_settings_re_encode_only_their_own_stream(film_dir: Path, tmp_path: Path) -> None:
+    base = _plan_of(_with_profile(film_dir, tmp_path / "base", "  crf 20"))
+    louder = _plan_of(_with_profile(film_dir, tmp_path / "audio", "  crf 20\n  audio_bitrate 128kbps"))
+    sharper = _plan_of(_with_profile(film_dir, tmp_path / "video", "  crf 18"))
+    assert changed(base, louder) == {("encode_audio", "audio web"), ("encode", "encode web"), ("qc", "qc")}
+    assert changed(base, sharper) == {("encode_video", "video web"), ("encode", "encode web"), ("qc", "qc")}
+    audio = next(n for n in louder.nodes if n.op == "encode_audio" and n.label == "audio web")
+    assert audio.outputs == ["audio.m4a", "audio_true_peak.json"] and audio.params["settings"]["audio_bitrate"] == 128

@@ -36,7 +36,7 @@ def test_json_summary(capsys: pytest.CaptureFixture[str], film_dir: Path, small:
     data = json.loads(out)
     ops = {r["op"]: r for r in data["ops"]}
     assert ops["compose"]["count"] == 8 and ops["grade"]["count"] == 9 and ops["encode"]["count"] == 2
-    assert data["total"]["count"] == 52 and data["total"]["cached"] == 0
+    assert data["total"]["count"] == 54 and data["total"]["cached"] == 0
     assert data["total"]["gpu_hours"] > 0 and data["total"]["cost_usd"] > 0
     assert ops["grade"]["gpu_hours"] == 0  # only generative ops use the GPU
     assert data["plan"] == json.loads(build_plan(small.film).to_json())
@@ -49,7 +49,7 @@ def test_text_table(capsys: pytest.CaptureFixture[str], film_dir: Path) -> None:
     lines = out.splitlines()
     assert lines[0].split() == ["op", "count", "cached", "preview", "CPU", "GPU", "backend", "GPU", "h", "cost", "$"]
     rows = {line.split()[0]: line.split() for line in lines[2:] if line and not line.startswith("-")}
-    assert rows["compose"][1:3] == ["8", "0"] and rows["total"][1] == "52"
+    assert rows["compose"][1:3] == ["8", "0"] and rows["total"][1] == "54"
     assert all(re.fullmatch(r"\d+:\d\d:\d\d", rows["animate"][i]) for i in (3, 4))
     assert "costs.toml" in out
 

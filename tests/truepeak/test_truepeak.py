@@ -20,7 +20,9 @@ from filmc.runtime.backend import NodeError, NodeOutputs
 from filmc.runtime.build import qc_summary
 from filmc.runtime.media_tools import ffmpeg_exe
 from filmc.runtime.preview import encode_audio
+from filmc.compiler.plan import AUDIO_STREAM_SUFFIX
 from filmc.runtime.preview.encode import encode, encode_video
+from filmc.runtime.preview.encode import encode_audio as encode_audio_op
 from filmc.runtime.preview.encode_audio import REPORT_NAME, plan_audio
 from filmc.runtime.preview.qc import run_qc
 from filmc.runtime.profiles import encode_args
@@ -82,10 +84,15 @@ def run_encode(profile: str, mastered: tuple[NodeOutputs, NodeOutputs], workdir:
     video_dir = picture.directory.parent / f"{workdir.name}_video"
     for folder in (workdir, scratch, video_dir):
         folder.mkdir()
+    audio_dir = picture.directory.parent / f"{workdir.name}_audio"
+    audio_dir.mkdir()
     video_name = f"video.{settings['container']}"
     encode_video(params, [video_name], picture, None, video_dir, scratch, 2)
     video = node(video_dir, "encode_video", [video_name])
-    encode(params, [name, "audio_true_peak.json"], video, mix, None, workdir, scratch, 2)
+    audio_outputs = [f"audio.{AUDIO_STREAM_SUFFIX[settings['audio']]}", REPORT_NAME]
+    encode_audio_op(params, audio_outputs, mix, audio_dir, scratch)
+    audio = node(audio_dir, "encode_audio", audio_outputs)
+    encode(params, [name, REPORT_NAME], video, audio, None, None, workdir, scratch, 2)
     return workdir / name
 
 
