@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import re
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -220,10 +221,11 @@ def encode_record_text(record: dict[str, Any]) -> str:
             f"delivered {record['true_peak_dbtp']:+.1f} dBTP / {record['integrated_lufs']:.1f} LUFS")
 
 
-def _loudness(checks: list[Check], path: Path, target: float, tolerance: float, peak: float) -> None:
-    """True peak (strict: an error over the ceiling) and integrated loudness of a delivered programme."""
+def _loudness(checks: list[Check], measured: Future, target: float, tolerance: float, peak: float) -> None:
+    """True peak (strict: an error over the ceiling) and integrated loudness of a delivered programme,
+    from its ebur128 measurement (`measured`, running beside the other QC measurements)."""
     try:
-        m = measure_ebur128(path)
+        m = measured.result()
     except SoundError as exc:
         _check(checks, "loudness", False, target, None, "error", str(exc))
         return
@@ -236,6 +238,8 @@ def _loudness(checks: list[Check], path: Path, target: float, tolerance: float, 
            LOUDNESS_SEVERITY, f"LUFS, tolerance {tolerance} LU")
 
 
+MEASUREMENTS_AT_ONCE = 3
+"""ffmpeg measurements QC runs at once (loudness of each output and of the mix, the picture scan)."""
 BAKE_TARGET_CODES = 2.0
 """The most a grade's bake may err on in-gamut chart colours, in 10-bit codes."""
 MATCH_TARGET_DELTA_E = 3.0
@@ -316,17 +320,29 @@ def run_qc(params: dict[str, Any], encodes: list[NodeOutputs], mix: NodeOutputs,
     peak = float(expect.get("true_peak_dbtp", -1.0))
     profiles = []
     scanned: dict[str, Any] | None = None
-    for entry, encode in zip(params["profiles"], encodes, strict=True):
-        result = check_profile(entry, encode, expect)
-        if "loudness_file" in result:
-            target = float(entry.get("loudness_lufs") or expect["loudness_lufs"])
-            _loudness(result["checks"], result.pop("loudness_file"), target, tolerance, peak)
-        scan_input = result.pop("scan_input", None)
-        if scanned is None and scan_input is not None:
-            scanned = {"profile": entry["profile"], **scan_picture(scan_input, expect["fps"], int(expect["frames"]))}
-        profiles.append(result)
-    mix_checks: list[Check] = []
-    _loudness(mix_checks, mix.path("mix.wav"), float(expect["loudness_lufs"]), tolerance, peak)
+    # Each measurement is one single-threaded ffmpeg run: started together, they share the cores
+    # QC has at the end of a build instead of queueing behind each other.
+    with ThreadPoolExecutor(max_workers=MEASUREMENTS_AT_ONCE) as pool:
+        mix_measured = pool.submit(measure_ebur128, mix.path("mix.wav"))
+        scan: Future | None = None
+        checked = []
+        for entry, encode in zip(params["profiles"], encodes, strict=True):
+            result = check_profile(entry, encode, expect)
+            measured = pool.submit(measure_ebur128, result.pop("loudness_file")) if "loudness_file" in result else None
+            scan_input = result.pop("scan_input", None)
+            if scan is None and scan_input is not None:
+                scan = pool.submit(scan_picture, scan_input, expect["fps"], int(expect["frames"]))
+                scanned = {"profile": entry["profile"]}
+            checked.append((entry, result, measured))
+        for entry, result, measured in checked:
+            if measured is not None:
+                target = float(entry.get("loudness_lufs") or expect["loudness_lufs"])
+                _loudness(result["checks"], measured, target, tolerance, peak)
+            profiles.append(result)
+        mix_checks: list[Check] = []
+        _loudness(mix_checks, mix_measured, float(expect["loudness_lufs"]), tolerance, peak)
+        if scan is not None and scanned is not None:
+            scanned |= scan.result()
     picture_checks = judge_picture(scanned, edit, expect["fps"]) if scanned else []
     colour, colour_checks = colour_report(grades or [])
     colour["footage"], footage_checks = footage_report(conforms or [])
