@@ -11,12 +11,13 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import lru_cache
 
 import imageio_ffmpeg
 import numpy as np
 import pyloudnorm
+from pyloudnorm.iirfilter import IIRfilter
 from scipy import signal
 from scipy.ndimage import maximum_filter1d, minimum_filter1d, uniform_filter1d
 
@@ -45,7 +46,21 @@ _PAD = 64
 # under-reads the peaks of clicks and cymbal-like transients by up to 0.65 dB against ideal
 # band-limited reconstruction; this one stays within 0.2 dB.
 _INTERPOLATOR = signal.firwin(2 * 32 * OVERSAMPLING + 1, 1.0 / OVERSAMPLING, window=("kaiser", 9.0))
+# Its phases 1..3 as a (1, phases, taps) convolution kernel: the oversampled value 4k+p is
+# full_convolution(x, h[p::4])[k + _PHASE_DELAY]. Phase 0 is the input sample itself (the
+# windowed sinc is zero at every other multiple of 4), so it is read from the input directly.
+_PHASE_TAPS = _INTERPOLATOR.size // OVERSAMPLING
+_PHASE_DELAY = _PHASE_TAPS // 2
+_PHASE_KERNEL = (OVERSAMPLING * np.stack(
+    [_INTERPOLATOR[p::OVERSAMPLING][:_PHASE_TAPS] for p in range(1, OVERSAMPLING)]
+)).astype(np.float32)[None, :, :]
 _MERGE_GAP = 19_200
+_CHANNEL_WEIGHTS = np.array([1.0, 1.0, 1.0, 1.41, 1.41])
+_BLOCK_STEPS = 4  # a 400 ms gating block is four 100 ms steps (75 % overlap)
+_ABSOLUTE_GATE_LUFS = -70.0
+_RELATIVE_GATE_LU = -10.0
+_STEPS_PER_CHUNK = 8  # the meter keeps the filter's state every 0.8 s for partial re-measurement
+_K_TAIL_S = 0.2  # the K filter's impulse response has fallen below 1e-21 of its peak by then
 
 
 def target_for_profile(profile: str) -> float:
@@ -66,8 +81,22 @@ def loudness_channels(samples: np.ndarray) -> np.ndarray:
     return frames
 
 
+@lru_cache(maxsize=8)
+def _k_weighting(sample_rate: int) -> np.ndarray:
+    """K-weighting (the BS.1770 pre-filter) as pyloudnorm, the measurement of record, designs
+    it: its own two biquads, run here as one second-order-sections cascade over all channels."""
+    stages = (IIRfilter(4.0, 1 / np.sqrt(2), 1500.0, sample_rate, "high_shelf"),
+              IIRfilter(0.0, 0.5, 38.0, sample_rate, "high_pass"))
+    return np.array([np.concatenate([f.b, f.a]) for f in stages])
+
+
+def _pyloudnorm_lufs(frames: np.ndarray, sample_rate: int) -> float | None:
+    value = pyloudnorm.Meter(sample_rate).integrated_loudness(frames)
+    return float(value) if np.isfinite(value) and value >= _ABSOLUTE_GATE_LUFS else None
+
+
 def integrated_loudness(samples: np.ndarray, sample_rate: int = SAMPLE_RATE) -> float | None:
-    """BS.1770-4 gated integrated loudness in LUFS (pyloudnorm).
+    """BS.1770-4 gated integrated loudness in LUFS (pyloudnorm's K-weighting and gating).
 
     Returns None when it is undefined: shorter than one 400 ms gating block, or every block
     below the -70 LUFS absolute gate (silence, very quiet signals).
@@ -75,39 +104,175 @@ def integrated_loudness(samples: np.ndarray, sample_rate: int = SAMPLE_RATE) -> 
     frames = loudness_channels(samples)
     if frames.shape[0] <= seconds_to_samples(0.4, sample_rate):
         return None
-    value = pyloudnorm.Meter(sample_rate).integrated_loudness(frames)
-    return float(value) if np.isfinite(value) and value >= -70.0 else None
+    return LoudnessMeter(frames, sample_rate).loudness()
 
 
-def _phase_peaks(channel: np.ndarray, start: int, stop: int) -> np.ndarray:
-    """Largest |value| of the 4x-oversampled channel between each sample and the next."""
-    n = channel.shape[0]
+def _gated_loudness(energy: np.ndarray, samples: int, sample_rate: int = SAMPLE_RATE) -> float | None:
+    """Integrated loudness from per-step K-weighted energies ``(steps, channels)``.
+
+    Blocks are laid out as pyloudnorm lays them (its count, rounded; the last may reach past
+    the end and then holds fewer samples), so both give the same value.
+    """
+    step = sample_rate // 10
+    duration = samples / sample_rate
+    blocks = int(np.round((duration - 0.4) / 0.1)) + 1
+    if blocks < 1:
+        return None
+    padded = np.zeros((blocks + _BLOCK_STEPS - 1, energy.shape[1]))
+    used = min(energy.shape[0], padded.shape[0])
+    padded[:used] = energy[:used]
+    sums = padded[:blocks].copy()
+    for k in range(1, _BLOCK_STEPS):
+        sums += padded[k : k + blocks]
+    z = sums / (_BLOCK_STEPS * step)
+    weights = _CHANNEL_WEIGHTS[: z.shape[1]]
+    with np.errstate(divide="ignore"):
+        block_lufs = -0.691 + 10.0 * np.log10(z @ weights)
+    above = block_lufs >= _ABSOLUTE_GATE_LUFS
+    if not above.any():
+        return None
+    relative = -0.691 + 10.0 * np.log10(z[above].mean(axis=0) @ weights) + _RELATIVE_GATE_LU
+    gated = (block_lufs > relative) & (block_lufs > _ABSOLUTE_GATE_LUFS)
+    if not gated.any():
+        return None
+    value = -0.691 + 10.0 * np.log10(z[gated].mean(axis=0) @ weights)
+    return float(value) if np.isfinite(value) and value >= _ABSOLUTE_GATE_LUFS else None
+
+
+def _step_energies(weighted: np.ndarray, step: int) -> np.ndarray:
+    """Sum of squares per ``step`` samples and channel (the last step may be partial)."""
+    m = weighted.shape[0]
+    whole = m - m % step
+    squares = np.square(weighted)
+    energy = squares[:whole].reshape(-1, step, squares.shape[1]).sum(axis=1)
+    if whole < m:
+        energy = np.concatenate([energy, squares[whole:].sum(axis=0, keepdims=True)])
+    return energy
+
+
+class LoudnessMeter:
+    """K-weighted energies of one programme, re-usable for gained and limited versions of it.
+
+    The K filter is linear and time-invariant, so ``x * g`` measures exactly ``g**2`` times the
+    energy of ``x`` (the gates then follow the levels, the absolute gate included). Where a
+    limiter bent the gain the filter is run again, from the nearest kept state (scaled by the
+    gain) to where the difference has died out in the filter; every other 100 ms step is
+    reused. Normalising a programme then costs one K-weighting pass, not one per attempt.
+    """
+
+    def __init__(self, frames: np.ndarray, sample_rate: int = SAMPLE_RATE) -> None:
+        x = loudness_channels(frames)
+        self.samples, self.channels = x.shape
+        self.rate = sample_rate
+        self.step = sample_rate // 10
+        self.chunk = self.step * _STEPS_PER_CHUNK
+        self.sos = _k_weighting(sample_rate)
+        self.states: list[np.ndarray] = []
+        self.energy = np.zeros((0, self.channels))
+        self._odd_rate = x if sample_rate % 10 else None  # 100 ms is no whole number of samples
+        if self._odd_rate is not None:
+            return
+        zi = np.zeros((self.sos.shape[0], 2, self.channels))
+        energies = []
+        for start in range(0, self.samples, self.chunk):
+            self.states.append(zi)
+            weighted, zi = signal.sosfilt(self.sos, x[start : start + self.chunk].astype(np.float64), axis=0, zi=zi)
+            energies.append(_step_energies(weighted, self.step))
+        if energies:
+            self.energy = np.concatenate(energies)
+
+    def loudness(self, gain: float = 1.0) -> float | None:
+        """Integrated loudness of the programme times a constant ``gain``."""
+        if self.samples <= seconds_to_samples(0.4, self.rate):
+            return None
+        if self._odd_rate is not None:
+            return _pyloudnorm_lufs(self._odd_rate * gain, self.rate)
+        return _gated_loudness(self.energy * (gain * gain), self.samples, self.rate)
+
+    def loudness_after(self, out: np.ndarray, gain: float, curve: np.ndarray | None) -> float | None:
+        """Integrated loudness of ``out``: the programme times ``curve`` (or ``gain`` if None).
+
+        ``curve`` equals ``gain`` wherever the limiter left the programme alone; only steps
+        at or after a bent stretch, up to the filter's tail, are measured again from ``out``.
+        """
+        if curve is None or self.samples <= seconds_to_samples(0.4, self.rate):
+            return self.loudness(gain)
+        if self._odd_rate is not None:
+            return _pyloudnorm_lufs(loudness_channels(out), self.rate)
+        energy = self.energy * (gain * gain)
+        tail = seconds_to_samples(_K_TAIL_S, self.rate)
+        # Each bent stretch is re-measured from the kept state at or before it to a step
+        # boundary past its tail; stretches whose spans meet are measured together.
+        spans: list[list[int]] = []
+        for a, b in _runs(curve != np.float32(gain), 0):
+            start = (a // self.chunk) * self.chunk
+            stop = min(self.samples, -(-(b + tail) // self.step) * self.step)
+            if spans and start <= spans[-1][1]:
+                spans[-1][1] = max(spans[-1][1], stop)
+            else:
+                spans.append([start, stop])
+        frames = as_frames(out)
+        for start, stop in spans:
+            zi = self.states[start // self.chunk] * gain
+            x = loudness_channels(frames[start:stop]).astype(np.float64)
+            weighted, _ = signal.sosfilt(self.sos, x, axis=0, zi=zi)
+            part = _step_energies(weighted, self.step)
+            first = start // self.step
+            energy[first : first + part.shape[0]] = part
+        return _gated_loudness(energy, self.samples, self.rate)
+
+
+def _runs(mask: np.ndarray, reach: int, merge_gap: int = 0) -> list[tuple[int, int]]:
+    """[start, stop) of each run of True in ``mask``, widened by ``reach`` either side (clipped
+    to the array) and merged when less than ``merge_gap`` apart."""
+    n = mask.shape[0]
+    if n == 0:
+        return []
+    edges = np.flatnonzero(mask[1:] != mask[:-1]) + 1
+    if mask[0]:
+        edges = np.concatenate(([0], edges))
+    if mask[-1]:
+        edges = np.concatenate((edges, [n]))
+    merged: list[list[int]] = []
+    for a, b in edges.reshape(-1, 2):
+        a, b = max(0, int(a) - reach), min(n, int(b) + reach)
+        if merged and a - merged[-1][1] < merge_gap:
+            merged[-1][1] = max(merged[-1][1], b)
+        else:
+            merged.append([a, b])
+    return [(a, b) for a, b in merged]
+
+
+def _phase_peaks(frames: np.ndarray, start: int, stop: int) -> np.ndarray:
+    """Largest |value| of the 4x-oversampled frames (any channel) between each sample and the next.
+
+    The three in-between phases are short convolutions of the input (overlap-add FFTs over all
+    channels and phases at once); samples beyond the frames count as silence.
+    """
+    n = frames.shape[0]
     a, b = max(0, start - _PAD), min(n, stop + _PAD)
-    up = signal.resample_poly(np.ascontiguousarray(channel[a:b]), OVERSAMPLING, 1, window=_INTERPOLATOR)
-    up = np.abs(up[(start - a) * OVERSAMPLING : (stop - a) * OVERSAMPLING])
-    peaks = up[0::OVERSAMPLING]
-    for phase in range(1, OVERSAMPLING):
-        np.maximum(peaks, up[phase::OVERSAMPLING], out=peaks)
-    return np.maximum(peaks, np.abs(channel[start:stop])).astype(np.float32)
+    part = np.ascontiguousarray(frames[a:b].T, dtype=np.float32)  # (channels, samples)
+    up = signal.oaconvolve(part[:, None, :], _PHASE_KERNEL, axes=-1)  # (channels, phases, samples)
+    lo = start - a + _PHASE_DELAY
+    rows = up.reshape(-1, up.shape[-1])[:, lo : lo + stop - start]
+    peaks = np.abs(part[:, start - a : stop - a]).max(axis=0)
+    for row in rows:
+        np.maximum(peaks, np.abs(row), out=peaks)
+    return peaks
 
 
 def true_peak_envelope(samples: np.ndarray) -> np.ndarray:
     """Per-sample true-peak magnitude: max over channels of the 4x-oversampled signal.
 
     Entry n is the largest |value| between sample n and sample n+1. Computed in overlapping
-    chunks on a thread pool (SciPy's polyphase filter releases the GIL), so an hour-long
-    programme costs seconds and constant memory.
+    chunks, so an hour-long programme costs constant memory.
     """
     frames = as_frames(np.asarray(samples, dtype=np.float32))
-    n, channels = frames.shape
+    n = frames.shape[0]
     env = np.zeros(n, dtype=np.float32)
-    if n == 0:
-        return env
-    jobs = [(c, start, min(n, start + _CHUNK)) for start in range(0, n, _CHUNK) for c in range(channels)]
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        results = pool.map(lambda job: (job, _phase_peaks(frames[:, job[0]], job[1], job[2])), jobs)
-        for (_, start, stop), peaks in results:
-            np.maximum(env[start:stop], peaks, out=env[start:stop])
+    for start in range(0, n, _CHUNK):
+        stop = min(n, start + _CHUNK)
+        env[start:stop] = _phase_peaks(frames, start, stop)
     return env
 
 
@@ -192,19 +357,9 @@ def _true_peak_after(out: np.ndarray, envelope: np.ndarray, gain: float, curve: 
     touched = maximum_filter1d((curve < np.float32(gain) * np.float32(1 - 1e-6)).view(np.uint8), 2 * _PAD + 1) > 0
     untouched = envelope[~touched]
     peak = float(untouched.max()) * gain if untouched.size else 0.0
-    edges = np.flatnonzero(np.diff(np.concatenate(([0], touched.view(np.uint8), [0]))))
-    runs = edges.reshape(-1, 2)
-    # Merge runs less than a gating block apart: fewer, larger oversampling calls.
-    merged: list[list[int]] = []
-    for a, b in runs:
-        if merged and a - merged[-1][1] < _MERGE_GAP:
-            merged[-1][1] = int(b)
-        else:
-            merged.append([int(a), int(b)])
-    frames = as_frames(out)
-    for a, b in merged:
-        for c in range(frames.shape[1]):
-            peak = max(peak, float(_phase_peaks(frames[:, c], a, b).max()))
+    # Runs less than a gating block apart are merged: fewer, larger oversampling calls.
+    for a, b in _runs(touched, 0, _MERGE_GAP):
+        peak = max(peak, float(_phase_peaks(as_frames(out), a, b).max()))
     return gain_to_db(peak) if peak > 0 else float("-inf")
 
 
@@ -228,8 +383,8 @@ class NormalisedAudio:
 
 
 def _loudness_search(
-    frames: np.ndarray, envelope: np.ndarray, gain_db: float, target_lufs: float, ceiling_dbtp: float,
-    sample_rate: int, max_iterations: int, settings: LimiterSettings,
+    frames: np.ndarray, envelope: np.ndarray, meter: LoudnessMeter, gain_db: float, target_lufs: float,
+    ceiling_dbtp: float, max_iterations: int, settings: LimiterSettings,
 ) -> tuple[np.ndarray, np.ndarray | None, float, float | None, int]:
     """Secant search for the gain whose limited result measures ``target_lufs``."""
     history: list[tuple[float, float]] = []
@@ -237,8 +392,9 @@ def _loudness_search(
     best: tuple[np.ndarray, np.ndarray | None, float, float | None] | None = None
     for iteration in range(1, max_iterations + 1):
         best = None  # let the previous attempt go before the next is built
-        out, curve = _apply_limiter(frames, envelope, db_to_gain(gain_db), ceiling_dbtp, settings)
-        lufs = integrated_loudness(out, sample_rate)
+        gain = db_to_gain(gain_db)
+        out, curve = _apply_limiter(frames, envelope, gain, ceiling_dbtp, settings)
+        lufs = meter.loudness_after(out, float(np.float32(gain)), curve)
         best = (out, curve, gain_db, lufs)
         if lufs is None or abs(lufs - target_lufs) <= LOUDNESS_TOLERANCE_LU:
             return (*best, iteration)
@@ -270,18 +426,19 @@ def normalise_loudness(
     x = np.asarray(samples, dtype=np.float32)
     frames = as_frames(x)
     envelope = true_peak_envelope(frames)
-    input_lufs = integrated_loudness(frames, sample_rate)
+    meter = LoudnessMeter(frames, sample_rate)
+    input_lufs = meter.loudness()
     gain_db = 0.0 if input_lufs is None or target_lufs is None else target_lufs - input_lufs
     margin_db = LIMITER_MARGIN_DB
     peak = float("-inf")
     for _ in range(4):
         if input_lufs is None or target_lufs is None:
-            out, curve = _apply_limiter(frames, envelope, db_to_gain(gain_db), ceiling_dbtp - margin_db, settings)
-            output_lufs, iterations = integrated_loudness(out, sample_rate), 0
+            gain = db_to_gain(gain_db)
+            out, curve = _apply_limiter(frames, envelope, gain, ceiling_dbtp - margin_db, settings)
+            output_lufs, iterations = meter.loudness_after(out, float(np.float32(gain)), curve), 0
         else:
             out, curve, gain_db, output_lufs, iterations = _loudness_search(
-                frames, envelope, gain_db, target_lufs, ceiling_dbtp - margin_db, sample_rate, max_iterations,
-                settings,
+                frames, envelope, meter, gain_db, target_lufs, ceiling_dbtp - margin_db, max_iterations, settings,
             )
         peak = _true_peak_after(out, envelope, db_to_gain(gain_db), curve)
         if peak <= ceiling_dbtp - 0.01:

@@ -169,3 +169,53 @@ def test_ceiling_holds_for_transients_against_ideal_reconstruction() -> None:
     result = normalise_loudness(stereo, -14.0)
     assert result.output_lufs == pytest.approx(-14.0, abs=0.1)
     assert ideal_true_peak_db(result.samples) <= -1.0
+
+
+def _programme() -> np.ndarray:
+    """Speech over a quiet bed with a near-silent stretch: the gates have work to do."""
+    speech = _hot_speech()
+    rng = np.random.default_rng(7)
+    bed = (0.01 * rng.standard_normal(speech.shape)).astype(np.float32)
+    bed[48_000:96_000] *= 1e-4
+    return speech + bed
+
+
+@pytest.mark.parametrize("length", [19_201, 48_000, 48_000 * 3 + 17, None])
+def test_meter_equals_pyloudnorm(length: int | None) -> None:
+    """pyloudnorm is the measurement of record: filmc's faster meter must read the same."""
+    import pyloudnorm
+
+    x = _programme()[:length]
+    reference = pyloudnorm.Meter(48_000).integrated_loudness(x.astype(np.float64))
+    assert integrated_loudness(x) == pytest.approx(reference, abs=0.01)
+    assert integrated_loudness(x) == pytest.approx(reference, abs=1e-6)
+
+
+def test_meter_equals_pyloudnorm_for_five_one_and_other_rates() -> None:
+    import pyloudnorm
+
+    x = _programme()
+    six = np.zeros((x.shape[0], 6), dtype=np.float32)
+    six[:, [0, 1, 2, 4, 5]] = np.concatenate([x, x[:, :1] * 0.5, x * 0.3], axis=1)
+    six[:, 3] = 0.7
+    reference = pyloudnorm.Meter(48_000).integrated_loudness(np.delete(six, 3, axis=1).astype(np.float64))
+    assert integrated_loudness(six) == pytest.approx(reference, abs=1e-6)
+    for rate in (44_100, 11_025):
+        expected = pyloudnorm.Meter(rate).integrated_loudness(x.astype(np.float64))
+        assert integrated_loudness(x, rate) == pytest.approx(expected, abs=1e-6)
+
+
+@pytest.mark.parametrize("gain_db", [-40.0, 6.0, 14.0, 24.0])
+def test_meter_reuse_after_gain_and_limiting_equals_a_fresh_measurement(gain_db: float) -> None:
+    """The normaliser measures each attempt from the input's kept energies; that must equal
+    measuring the attempt from scratch (gates included: -40 dB drops the quiet blocks under -70 LUFS)."""
+    from filmc.runtime.sound.loudness import LoudnessMeter, _apply_limiter, true_peak_envelope
+
+    x = _programme()
+    meter = LoudnessMeter(x)
+    gain = 10 ** (gain_db / 20)
+    out, curve = _apply_limiter(x, true_peak_envelope(x), gain, -1.3, LimiterSettings())
+    assert (curve is not None) == (gain_db > 10)
+    fresh = integrated_loudness(out)
+    assert fresh is not None
+    assert meter.loudness_after(out, float(np.float32(gain)), curve) == pytest.approx(fresh, abs=1e-6)
