@@ -33,8 +33,10 @@ def _pcm_bytes(frames: np.ndarray, bits: int) -> bytes:
         q = np.clip(np.round(frames * 32768.0), -32768, 32767).astype("<i2")
         return q.tobytes()
     if bits == 24:
-        q = np.clip(np.round(frames.astype(np.float64) * 8388608.0), -8388608, 8388607).astype("<i4")
-        return q.reshape(-1).view(np.uint8).reshape(-1, 4)[:, :3].tobytes()
+        # Scaling by 2**23 and rounding are exact in float32 for |x| <= 1: no float64 copy needed.
+        q = np.rint(frames * np.float32(8388608.0))
+        np.clip(q, -8388608, 8388607, out=q)
+        return q.astype("<i4").reshape(-1).view(np.uint8).reshape(-1, 4)[:, :3].tobytes()
     if bits == 32:
         return frames.astype("<f4").tobytes()
     raise SoundError(f"unsupported WAV bit depth {bits} (use 16, 24 or 32 float)")
@@ -76,7 +78,7 @@ def read_wav(path: str | os.PathLike) -> tuple[np.ndarray, int]:
     """Read PCM 16/24/32 or float WAV as float32 ``(n, channels)`` and its sample rate."""
     path = Path(path)
     try:
-        data = path.read_bytes()
+        data = memoryview(path.read_bytes())
     except OSError as exc:
         raise SoundError(f"cannot read {path}: {exc.strerror}") from exc
     if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"WAVE":
@@ -86,7 +88,7 @@ def read_wav(path: str | os.PathLike) -> tuple[np.ndarray, int]:
         cid, size = data[pos : pos + 4], struct.unpack("<I", data[pos + 4 : pos + 8])[0]
         body = data[pos + 8 : pos + 8 + size]
         if cid == b"fmt ":
-            fmt = body
+            fmt = body.tobytes()
         elif cid == b"data":
             payload = body
         pos += 8 + size + (size & 1)
@@ -100,9 +102,11 @@ def read_wav(path: str | os.PathLike) -> tuple[np.ndarray, int]:
     if tag == WAVE_FORMAT_PCM and bits == 16:
         out = raw.view("<i2").astype(np.float32) / 32768.0
     elif tag == WAVE_FORMAT_PCM and bits == 24:
-        b = raw.reshape(-1, 3).astype(np.int32)
-        v = b[:, 0] | (b[:, 1] << 8) | (b[:, 2] << 16)
-        out = (np.where(v >= 1 << 23, v - (1 << 24), v)).astype(np.float32) / 8388608.0
+        # Each 3-byte sample into the top of an int32: the arithmetic shift back sign-extends.
+        wide = np.zeros((raw.size // 3, 4), dtype=np.uint8)
+        wide[:, 1:] = raw.reshape(-1, 3)
+        out = (wide.view("<i4").reshape(-1) >> 8).astype(np.float32)
+        out *= np.float32(1.0 / 8388608.0)
     elif tag == WAVE_FORMAT_PCM and bits == 32:
         out = raw.view("<i4").astype(np.float32) / 2147483648.0
     elif tag == WAVE_FORMAT_IEEE_FLOAT and bits == 32:

@@ -58,3 +58,17 @@ def test_reading_bad_files_is_a_clear_error(tmp_path) -> None:
         read_wav(bad)
     with pytest.raises(SoundError, match="cannot read"):
         read_wav(tmp_path / "missing.wav")
+
+
+def test_24_bit_codes_are_rounded_to_nearest_and_read_back_exactly(tmp_path) -> None:
+    """Every code (extremes, halves, tiny values of both signs) as a float64 reference writes it."""
+    rng = np.random.default_rng(5)
+    edges = np.array([0.0, -0.0, 1.0, -1.0, 1.2, -1.2, 0.5 / 2**23, -0.5 / 2**23, 1.5 / 2**23, -1.5 / 2**23,
+                      (2**23 - 1) / 2**23, -(2**23 - 1) / 2**23, 3e-9, -3e-9], dtype=np.float32)
+    x = np.concatenate([edges, rng.uniform(-1, 1, 20_000).astype(np.float32)]).reshape(-1, 2)
+    codes = np.clip(np.round(x.astype(np.float64) * 2**23), -(2**23), 2**23 - 1).astype(np.int64)
+    expected = b"".join(int(c).to_bytes(3, "little", signed=True) for c in codes.reshape(-1))
+    path = write_wav(tmp_path / "codes.wav", x)
+    assert path.read_bytes()[68:] == expected
+    back, _ = read_wav(path)
+    np.testing.assert_array_equal(back, (codes / 2**23).astype(np.float32))
