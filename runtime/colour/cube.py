@@ -9,15 +9,16 @@ with tetrahedral interpolation, which gives the same pixels as ffmpeg's
 
 from __future__ import annotations
 
+import io
 import math
 import os
+from collections import OrderedDict
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 import PyOpenColorIO as ocio
-from filmc.atomic import write_text
+from filmc.atomic import write_bytes, write_text
 
 from .spaces import apply_processor, config, cpu_processor
 
@@ -146,16 +147,9 @@ def _is_keyword(word: str) -> bool:
     return (word[0].isalpha() or word[0] == "_") and not _is_number(word)
 
 
-def parse_cube(text: str, path: str | Path = "<string>") -> Cube:
-    """Parse `.cube` text strictly; raises LutError(path, line, message).
-
-    The header is read line by line; a well-formed table is then read in
-    bulk, and anything unusual in it goes through the line-by-line check,
-    which names the offending line.
-    """
-    lines = text.removeprefix("\ufeff").splitlines()
+def _read_header(lines: list[str], path: str | Path) -> tuple[_Header, int]:
+    """The header's keywords and comments, and the index of the first table line (len(lines): none)."""
     header = _Header()
-    start = len(lines)
     for lineno, raw in enumerate(lines, start=1):
         line = raw.strip()
         if not line:
@@ -165,22 +159,26 @@ def parse_cube(text: str, path: str | Path = "<string>") -> Cube:
             continue
         word, rest = _split(line)
         if not _is_keyword(word):
-            start = lineno - 1
-            break
+            return header, lineno - 1
         _keyword(header, path, lineno, word, rest)
-    if start == len(lines):
+    return header, len(lines)
+
+
+def _expected_rows(header: _Header, start: int, lines: int, path: str | Path) -> int:
+    if start == lines:
         if header.size_1d is None and header.size_3d is None:
             raise LutError(path, None, "no LUT_3D_SIZE or LUT_1D_SIZE: not a .cube LUT")
-        raise LutError(path, len(lines) or None, "no table data")
+        raise LutError(path, lines or None, "no table data")
     if header.size_1d is None and header.size_3d is None:
         raise LutError(path, start + 1, "table data before LUT_3D_SIZE or LUT_1D_SIZE")
     if header.size_1d is not None and header.size_3d is not None:
         raise LutError(path, start + 1, "both LUT_1D_SIZE and LUT_3D_SIZE: a .cube file holds one table")
     expected = header.size_3d**3 if header.size_3d is not None else header.size_1d
     assert expected is not None
-    data = _table_bulk(lines[start:], expected)
-    if data is None:
-        data = _table_lines(lines, start, expected, path)
+    return expected
+
+
+def _assemble(header: _Header, data: np.ndarray, path: str | Path) -> Cube:
     dmin = header.domain_min or (0.0, 0.0, 0.0)
     dmax = header.domain_max or (1.0, 1.0, 1.0)
     if any(lo >= hi for lo, hi in zip(dmin, dmax, strict=True)):
@@ -192,8 +190,40 @@ def parse_cube(text: str, path: str | Path = "<string>") -> Cube:
     return Cube(np.ascontiguousarray(table), dmin, dmax, header.title, tuple(header.comments))
 
 
+def parse_cube(text: str, path: str | Path = "<string>") -> Cube:
+    """Parse `.cube` text strictly; raises LutError(path, line, message).
+
+    The header is read line by line; a well-formed table is then read in
+    bulk, and anything unusual in it goes through the line-by-line check,
+    which names the offending line.
+    """
+    lines = text.removeprefix("\ufeff").splitlines()
+    header, start = _read_header(lines, path)
+    expected = _expected_rows(header, start, len(lines), path)
+    data = _table_bulk(lines[start:], expected)
+    if data is None:
+        data = _table_lines(lines, start, expected, path)
+    return _assemble(header, data, path)
+
+
 def _table_bulk(body: list[str], expected: int) -> np.ndarray | None:
-    """The table when it is exactly `expected` rows of 3 finite numbers (comments and blanks aside)."""
+    """The table when it is exactly `expected` rows of 3 finite numbers (comments and blanks aside).
+
+    Without comments numpy's loadtxt reads it in C (ragged rows and anything that is not a number
+    raise); whatever it refuses goes through the line-by-line check."""
+    text = "\n".join(body)
+    if "#" in text:
+        return _table_bulk_commented(body, expected)
+    try:
+        data = np.loadtxt(io.StringIO(text), dtype=np.float64, comments=None, ndmin=2)
+    except ValueError:
+        return None
+    if data.shape != (expected, 3) or not np.all(np.isfinite(data)):
+        return None
+    return data
+
+
+def _table_bulk_commented(body: list[str], expected: int) -> np.ndarray | None:
     rows = [ln for ln in body if ln.strip() and not ln.lstrip().startswith("#")]
     if len(rows) != expected or any(len(r.split()) != 3 for r in rows):
         return None
@@ -226,6 +256,10 @@ def _table_lines(lines: list[str], start: int, expected: int, path: str | Path) 
     return np.asarray(rows, dtype=np.float64)
 
 
+_READ_CACHE_SIZE = 64
+_READ: OrderedDict[tuple[str, int, int], Cube] = OrderedDict()
+
+
 def read_cube(path: str | os.PathLike[str]) -> Cube:
     """Read and validate a `.cube` file (cached by path, size and modification time)."""
     p = Path(path)
@@ -233,11 +267,38 @@ def read_cube(path: str | os.PathLike[str]) -> Cube:
         st = p.stat()
     except OSError as exc:
         raise LutError(p, None, f"cannot read LUT: {exc.strerror}") from None
-    return _read_cube_cached(str(p.resolve()), st.st_size, st.st_mtime_ns)
+    key = (str(p.resolve()), st.st_size, st.st_mtime_ns)
+    cube = _READ.get(key)
+    if cube is None:
+        cube = _read_cube_file(key[0])
+        _keep(key, cube)
+    _READ.move_to_end(key)
+    return cube
 
 
-@lru_cache(maxsize=64)
-def _read_cube_cached(path: str, size: int, mtime_ns: int) -> Cube:
+def _keep(key: tuple[str, int, int], cube: Cube) -> None:
+    _READ[key] = cube
+    while len(_READ) > _READ_CACHE_SIZE:
+        _READ.popitem(last=False)
+
+
+def _remember(path: Path, head: str, rows: np.ndarray) -> None:
+    """Cache what read_cube would parse from a file write_cube just wrote: its header read as a reader
+    reads it, and `rows`, the values its table's decimals round to. Anything a reader would refuse
+    is not cached, so reading it still raises."""
+    lines = head.splitlines()
+    try:
+        header, start = _read_header(lines, path)
+        if start != len(lines) or len(rows) != _expected_rows(header, len(lines), len(lines) + 1, path):
+            return
+        cube = _assemble(header, rows, path)
+        st = path.stat()
+    except (LutError, OSError):
+        return
+    _keep((str(path.resolve()), st.st_size, st.st_mtime_ns), cube)
+
+
+def _read_cube_file(path: str) -> Cube:
     try:
         raw = Path(path).read_bytes()
     except OSError as exc:
@@ -254,8 +315,7 @@ def _format_row(row: np.ndarray, decimals: int) -> str:
     return " ".join(f"{v:.{decimals}f}" for v in row)
 
 
-def format_cube(cube: Cube, decimals: int = 6) -> str:
-    """`.cube` text for a Cube (red varies fastest, as the spec requires)."""
+def _header_lines(cube: Cube, decimals: int) -> list[str]:
     out: list[str] = []
     if cube.title is not None:
         if '"' in cube.title or "\n" in cube.title:
@@ -266,13 +326,82 @@ def format_cube(cube: Cube, decimals: int = 6) -> str:
     if cube.domain_min != (0.0, 0.0, 0.0) or cube.domain_max != (1.0, 1.0, 1.0):
         out.append("DOMAIN_MIN " + _format_row(np.asarray(cube.domain_min), decimals))
         out.append("DOMAIN_MAX " + _format_row(np.asarray(cube.domain_max), decimals))
+    return out
+
+
+def _file_rows(cube: Cube) -> np.ndarray:
+    """The table's rows in file order (red varies fastest), checked finite."""
     data = cube.table.transpose(2, 1, 0, 3).reshape(-1, 3) if cube.is_3d else cube.table
     if not np.all(np.isfinite(data)):
         raise ValueError("a LUT table must be finite")
-    # Round explicitly then format: '-0.0000' would otherwise appear for tiny negatives.
-    data = np.round(data, decimals) + 0.0
-    row = " ".join([f"%.{decimals}f"] * 3) + "\n"
-    return "\n".join(out) + "\n" + (row * len(data)) % tuple(data.ravel().tolist())
+    return data
+
+
+_FIXED_POINT_LIMIT = 2.0**50
+"""Below this many units of the last decimal, value * 10^decimals is within far less than half a unit
+of the integer the decimal text shows, so rint finds it exactly."""
+
+
+def _fixed_point(data: np.ndarray, decimals: int) -> np.ndarray | None:
+    """The table as whole numbers of 10^-decimals, exactly the digits "%.{decimals}f" prints for
+    np.round(data, decimals) (None where values are too large for that to be exact)."""
+    if not 1 <= decimals <= 15:
+        return None
+    scale = 10.0**decimals
+    rounded = np.round(np.asarray(data, dtype=np.float64), decimals)
+    if rounded.size and float(np.abs(rounded).max()) * scale >= _FIXED_POINT_LIMIT:
+        return None
+    return np.rint(rounded * scale).astype(np.int64)
+
+
+def _table_bytes(units: np.ndarray, decimals: int) -> bytes:
+    """Rows of "%.{decimals}f %.{decimals}f %.{decimals}f\\n" from fixed-point units, built in numpy:
+    each number gets a fixed-width field (NUL where a sign or leading digit is absent), then the NULs go."""
+    flat = units.reshape(-1)
+    magnitude = np.abs(flat)
+    if decimals <= 9 and magnitude.size and int(magnitude.max()) < 2**31:
+        magnitude = magnitude.astype(np.int32)
+    whole, frac = np.divmod(magnitude, 10**decimals)
+    top = int(whole.max()) if whole.size else 0
+    width = len(str(top))
+    signed = bool((flat < 0).any())
+    columns: list[np.ndarray] = []
+    if signed:
+        columns.append(np.where(flat < 0, ord("-"), 0).astype(np.uint8))
+    for j in range(width):
+        place = 10 ** (width - 1 - j)
+        digit = ((whole // place) % 10 + ord("0")).astype(np.uint8)
+        short = j < width - 1 and bool((whole < place).any())
+        columns.append(np.where(whole >= place, digit, np.uint8(0)) if short else digit)
+    columns.append(np.full(flat.size, ord("."), dtype=np.uint8))
+    digits: list[np.ndarray] = []
+    for _ in range(decimals):
+        frac, digit = np.divmod(frac, 10)
+        digits.append((digit + ord("0")).astype(np.uint8))
+    columns.extend(reversed(digits))
+    columns.append(np.tile(np.frombuffer(b"  \n", dtype=np.uint8), flat.size // 3))
+    buffer = np.stack(columns, axis=1).reshape(-1)
+    return buffer[buffer != 0].tobytes() if signed or width > 1 else buffer.tobytes()
+
+
+def _cube_bytes(cube: Cube, decimals: int) -> tuple[bytes, str, np.ndarray | None]:
+    """The file's bytes, its header text, and (where the table went through fixed point) the rows a
+    reader parses back from it: units / 10^decimals is the correctly rounded value of each decimal."""
+    head = "\n".join(_header_lines(cube, decimals)) + "\n"
+    data = _file_rows(cube)
+    units = _fixed_point(data, decimals)
+    if units is None:
+        # Round explicitly then format: '-0.0000' would otherwise appear for tiny negatives.
+        data = np.round(data, decimals) + 0.0
+        row = " ".join([f"%.{decimals}f"] * 3) + "\n"
+        return (head + (row * len(data)) % tuple(data.ravel().tolist())).encode("utf-8"), head, None
+    parsed = units.astype(np.float64) / 10.0**decimals
+    return head.encode("utf-8") + _table_bytes(units, decimals), head, parsed
+
+
+def format_cube(cube: Cube, decimals: int = 6) -> str:
+    """`.cube` text for a Cube (red varies fastest, as the spec requires)."""
+    return _cube_bytes(cube, decimals)[0].decode("utf-8")
 
 
 def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
@@ -281,8 +410,13 @@ def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
 
 
 def write_cube(path: str | os.PathLike[str], cube: Cube, decimals: int = 6) -> Path:
-    """Write a Cube atomically."""
-    return atomic_write_text(path, format_cube(cube, decimals))
+    """Write a Cube atomically. The table a reader would parse back is remembered for this file (at its
+    size and modification time), so reading what was just written costs no parsing."""
+    data, head, parsed = _cube_bytes(cube, decimals)
+    written = write_bytes(path, data)
+    if parsed is not None:
+        _remember(written, head, parsed)
+    return written
 
 
 _OCIO_FILE_STAMPS: dict[str, tuple[int, int]] = {}

@@ -167,3 +167,63 @@ def test_an_edited_lut_is_applied_as_edited(tmp_path, rng):
     np.testing.assert_allclose(apply_cube(img, path), img, atol=1e-6)
     write_cube(path, Cube(identity_table(5) * 0.5))
     np.testing.assert_allclose(apply_cube(img, path), img * 0.5, atol=1e-6)
+
+
+def _reference_text(cube: Cube, decimals: int) -> str:
+    """The `.cube` text as one "%.{decimals}f" per value writes it: the format the fast writer must match."""
+    head = [f'TITLE "{cube.title}"'] if cube.title is not None else []
+    head += [f"# {c}".rstrip() for c in cube.comments]
+    head.append(f"{'LUT_3D_SIZE' if cube.is_3d else 'LUT_1D_SIZE'} {cube.size}")
+    if cube.domain_min != (0.0, 0.0, 0.0) or cube.domain_max != (1.0, 1.0, 1.0):
+        head.append("DOMAIN_MIN " + " ".join(f"{v:.{decimals}f}" for v in cube.domain_min))
+        head.append("DOMAIN_MAX " + " ".join(f"{v:.{decimals}f}" for v in cube.domain_max))
+    rows = cube.table.transpose(2, 1, 0, 3).reshape(-1, 3) if cube.is_3d else cube.table
+    body = "".join(" ".join(f"{v + 0.0:.{decimals}f}" for v in np.round(row, decimals)) + "\n" for row in rows)
+    return "\n".join(head) + "\n" + body
+
+
+EDGE_ROWS = np.array([[-1e-9, 0.0, -0.0], [5e-8, -5e-8, 1.5e-7], [0.99999995, 1e-7, 123456.7],
+                      [-2.5e-7, 9.9999999, -10.0]])
+
+
+@pytest.mark.parametrize("decimals", [0, 1, 6, 7, 8, 9, 12])
+def test_written_text_is_what_printf_writes(tmp_path, rng, decimals):
+    cubes = [Cube(rng.normal(0.0, 3.0, (5, 5, 5, 3)), title="n", comments=("a", " b ", "")),
+             Cube(np.concatenate([EDGE_ROWS, rng.normal(0.0, 1e5, (60, 3))]), domain_min=(-1.0, 0.0, 0.0)),
+             Cube(np.clip(wavy_table(9), 0.0, 1.0)),
+             Cube(rng.normal(0.0, 1e12, (8, 3)))]
+    for i, cube in enumerate(cubes):
+        path = write_cube(tmp_path / f"c{i}.cube", cube, decimals)
+        assert path.read_text(encoding="utf-8") == _reference_text(cube, decimals)
+
+
+@pytest.mark.parametrize("decimals", [6, 7, 9])
+def test_reading_back_a_written_cube_equals_parsing_its_text(tmp_path, rng, decimals):
+    """write_cube remembers the table it wrote; it must be bit for bit what parsing the file gives."""
+    cube = Cube(np.concatenate([EDGE_ROWS[:2], rng.normal(0.0, 2.0, (300, 3))]), comments=("x",))
+    for i, c in enumerate([cube, Cube(wavy_table(7), title="w")]):
+        path = write_cube(tmp_path / f"r{i}.cube", c, decimals)
+        remembered = read_cube(path)
+        parsed = parse_cube(path.read_text(encoding="utf-8"), path)
+        assert remembered.table.tobytes() == parsed.table.tobytes()
+        assert (remembered.title, remembered.comments, remembered.domain_max) == (
+            parsed.title, parsed.comments, parsed.domain_max)
+
+
+def test_a_written_cube_changed_on_disk_is_reparsed(tmp_path):
+    path = write_cube(tmp_path / "x.cube", Cube(identity_table(2)))
+    assert read_cube(path).table.max() == 1.0
+    path.write_text(GOOD_HEAD + ROWS.replace("1 1 1", "0.5 0.5 0.5"), encoding="utf-8")
+    assert read_cube(path).table[1, 1, 1].tolist() == [0.5, 0.5, 0.5]
+
+
+def test_bulk_and_line_by_line_reading_agree(tmp_path, rng):
+    """Tables with blank lines, tabs, CRLF or comments go through other readers; the values are the same."""
+    values = rng.normal(0.0, 1.0, (8, 3))
+    plain = "".join(" ".join(repr(float(v)) for v in row) + "\n" for row in values)
+    spaced = "".join("\t".join(repr(float(v)) for v in row) + "\r\n\n" for row in values)
+    commented = "# table\n" + plain
+    tables = [parse_cube(GOOD_HEAD + body).table for body in (plain, spaced, commented)]
+    for t in tables[1:]:
+        assert t.tobytes() == tables[0].tobytes()
+    np.testing.assert_array_equal(tables[0].transpose(2, 1, 0, 3).reshape(-1, 3), values)
