@@ -30,12 +30,14 @@ from .dsp import (
     apply_fades,
     band,
     bandpass,
+    channel_means,
     circular_convolve,
     db_to_gain,
     envelope,
     highpass,
     lowpass,
     make_loopable,
+    noise_spectrum,
     periodic_sine,
     pink,
     seconds_to_samples,
@@ -71,16 +73,26 @@ def _place(buf: np.ndarray, event: np.ndarray, position: int, pan: float = 0.0, 
 
 
 def _noise2(n: int, rng: np.random.Generator, magnitude, width: float = 0.7) -> np.ndarray:
-    """Stereo periodic noise; ``width`` 0 is mono, 1 fully decorrelated."""
-    common = shaped_noise(n, rng, magnitude)
-    a, b = shaped_noise(n, rng, magnitude), shaped_noise(n, rng, magnitude)
-    dry = np.sqrt(1.0 - width)
-    wet = np.sqrt(width)
-    return np.stack([dry * common + wet * a, dry * common + wet * b], axis=1).astype(np.float32)
+    """Stereo periodic noise; ``width`` 0 is mono, 1 fully decorrelated.
+
+    The channels are unit-RMS Gaussian noises with correlation ``1 - width``: the right is
+    ``rho * left + sqrt(1 - rho**2) * other``, the same pair (in distribution) as a common
+    noise plus one private noise per channel, from two noises instead of three.
+    """
+    shape = noise_spectrum(n, magnitude)
+    rho = 1.0 - min(max(width, 0.0), 1.0)
+    out = np.empty((n, 2), dtype=np.float32)
+    out[:, 0] = shaped_noise(n, rng, shape)
+    np.multiply(shaped_noise(n, rng, shape), np.float32(np.sqrt(1.0 - rho * rho)), out=out[:, 1])
+    out[:, 1] += np.float32(rho) * out[:, 0]
+    return out
 
 
 def _mod2(n: int, rng: np.random.Generator, max_hz: float, depth: float) -> np.ndarray:
-    return np.stack([smooth_modulation(n, rng, max_hz, depth), smooth_modulation(n, rng, max_hz, depth)], axis=1)
+    out = np.empty((n, 2), dtype=np.float32)
+    for ch in range(2):
+        out[:, ch] = smooth_modulation(n, rng, max_hz, depth)
+    return out
 
 
 def _loop_from_time_signal(render: Callable[[int], np.ndarray], n: int) -> np.ndarray:
@@ -358,7 +370,7 @@ def _tension(n: int, rng: np.random.Generator) -> np.ndarray:
     out = np.zeros((n, 2), dtype=np.float32)
     cluster = 0.5 * (periodic_sine(n, 55.0) + periodic_sine(n, 58.27, 1.0)) + 0.2 * periodic_sine(n, 27.5)
     out += cluster[:, None]
-    swell = (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(n) / n)).astype(np.float32)
+    swell = 0.5 - 0.5 * periodic_sine(n, SAMPLE_RATE / n, np.pi / 2)  # one raised-cosine rise and fall
     for ch, (f1, f2) in enumerate(((659.3, 698.5), (698.5, 739.99))):
         saw = lowpass(
             (periodic_sine(n, f1) + 0.5 * periodic_sine(n, 2 * f1) + periodic_sine(n, f2, 0.5)).astype(np.float32),
@@ -475,11 +487,12 @@ def _spec(name: str) -> BedSpec:
 
 
 def _normalise(loop: np.ndarray) -> np.ndarray:
-    loop = loop - loop.mean(axis=0, keepdims=True)
+    loop = loop - channel_means(loop)
     lufs = integrated_loudness(loop)
     if lufs is None:
         raise SoundError("bed generator produced silence")
-    return (loop * db_to_gain(BED_REFERENCE_LUFS - lufs)).astype(np.float32)
+    loop *= np.float32(db_to_gain(BED_REFERENCE_LUFS - lufs))
+    return loop
 
 
 def bed_loop(name: str, seed: int = 0, loop_s: float | None = None) -> np.ndarray:
@@ -517,7 +530,7 @@ def render_bed(
     loop = bed_loop(name, seed, loop_s)
     n = seconds_to_samples(duration_s)
     out = tile_to_length(loop, n, seconds_to_samples(offset_s))
-    return apply_fades(out, fade_in_s, fade_out_s)
+    return apply_fades(out, fade_in_s, fade_out_s, in_place=True)
 
 
 @lru_cache(maxsize=16)
@@ -548,7 +561,7 @@ def file_bed(
         raise SoundError(f"bed file not found: {p}") from exc
     loop = _file_loop(str(p.resolve()), st.st_mtime_ns, st.st_size, normalise)
     out = tile_to_length(loop, seconds_to_samples(duration_s), seconds_to_samples(offset_s))
-    return apply_fades(out, fade_in_s, fade_out_s)
+    return apply_fades(out, fade_in_s, fade_out_s, in_place=True)
 
 
 def loop_seam_step(loop: np.ndarray) -> tuple[float, float]:

@@ -14,6 +14,8 @@ from scipy import fft as sp_fft
 from scipy import signal
 
 SAMPLE_RATE = 48_000
+_SINE_BLOCK = 2048
+_MEAN_BLOCK = 4096
 
 
 def db_to_gain(db: float) -> float:
@@ -66,9 +68,13 @@ def apply_fades(
     fade_in_shape: str = "equal_power",
     fade_out_shape: str = "equal_power",
     sample_rate: int = SAMPLE_RATE,
+    in_place: bool = False,
 ) -> np.ndarray:
-    """Return a copy with fade-in and fade-out ramps (each clamped to the signal length)."""
-    out = np.array(samples, dtype=np.float32, copy=True)
+    """Return a copy with fade-in and fade-out ramps (each clamped to the signal length).
+
+    ``in_place`` ramps ``samples`` itself (a float32 array the caller owns) and returns it.
+    """
+    out = samples if in_place else np.array(samples, dtype=np.float32, copy=True)
     frames = as_frames(out)
     n = frames.shape[0]
     n_in = min(n, seconds_to_samples(fade_in_s, sample_rate))
@@ -85,8 +91,14 @@ def tile_to_length(loop: np.ndarray, n: int, offset: int = 0) -> np.ndarray:
     period = loop.shape[0]
     if period == 0:
         raise ValueError("cannot loop an empty signal")
-    idx = (np.arange(n, dtype=np.int64) + offset) % period
-    return loop[idx]
+    out = np.empty((n,) + loop.shape[1:], dtype=loop.dtype)
+    position, done = offset % period, 0
+    while done < n:
+        take = min(n - done, period - position)
+        out[done : done + take] = loop[position : position + take]
+        done += take
+        position = 0
+    return out
 
 
 def make_loopable(samples: np.ndarray, crossfade: int) -> np.ndarray:
@@ -108,22 +120,31 @@ def make_loopable(samples: np.ndarray, crossfade: int) -> np.ndarray:
     return body[:, 0] if samples.ndim == 1 else body
 
 
+def noise_spectrum(n: int, magnitude) -> np.ndarray:
+    """``magnitude`` evaluated on the n-sample loop's FFT bins, for several :func:`shaped_noise`."""
+    freqs = np.fft.rfftfreq(n, 1.0 / SAMPLE_RATE).astype(np.float32)
+    return np.asarray(magnitude(freqs), dtype=np.float32)
+
+
 def shaped_noise(n: int, rng: np.random.Generator, magnitude) -> np.ndarray:
     """Periodic noise of n samples whose spectrum follows ``magnitude(freqs_hz)``.
 
-    Built in the frequency domain, so the result is exactly periodic in n: a loop of it is
-    seamless. Normalised to unit RMS.
+    ``magnitude`` may also be its values on the bins (:func:`noise_spectrum`). Built in the
+    frequency domain, so the result is exactly periodic in n: a loop of it is seamless.
+    Normalised to unit RMS.
     """
-    freqs = np.fft.rfftfreq(n, 1.0 / SAMPLE_RATE).astype(np.float32)
-    size = freqs.size
+    shape = magnitude if isinstance(magnitude, np.ndarray) else noise_spectrum(n, magnitude)
+    size = n // 2 + 1
     spectrum = np.empty(size, dtype=np.complex64)
     spectrum.real = rng.standard_normal(size, dtype=np.float32)
     spectrum.imag = rng.standard_normal(size, dtype=np.float32)
-    spectrum *= np.asarray(magnitude(freqs), dtype=np.float32)
+    spectrum *= shape
     spectrum[0] = 0.0
-    out = sp_fft.irfft(spectrum, n, workers=-1)
-    rms = float(np.sqrt(np.mean(np.square(out, dtype=np.float64))))
-    return (out / rms if rms > 0 else out).astype(np.float32)
+    out = sp_fft.irfft(spectrum, n, overwrite_x=True)
+    rms = float(np.sqrt(np.vdot(out, out) / n)) if n else 0.0  # vdot: no BLAS threads
+    if rms > 0:
+        out *= np.float32(1.0 / rms)
+    return out.astype(np.float32, copy=False)
 
 
 def band(low_hz: float, high_hz: float, slope: float = 2.0):
@@ -162,16 +183,32 @@ def smooth_modulation(n: int, rng: np.random.Generator, max_hz: float, depth: fl
     control = np.fft.irfft(spectrum, m)
     lo, hi = float(control.min()), float(control.max())
     control = (control - lo) / (hi - lo) if hi > lo else np.ones(m)
+    control = 1.0 - depth + depth * control
+    if n % m == 0:
+        # Whole samples per control point: each row of the result is one straight segment.
+        ramp = np.arange(n // m, dtype=np.float32) / np.float32(n // m)
+        start = control.astype(np.float32)[:, None]
+        rise = (np.roll(control, -1) - control).astype(np.float32)[:, None]
+        return (start + rise * ramp).reshape(-1)
     positions = np.arange(n, dtype=np.float64) * (m / n)
-    curve = np.interp(positions, np.arange(m + 1), np.append(control, control[0]))
-    return (1.0 - depth + depth * curve).astype(np.float32)
+    return np.interp(positions, np.arange(m + 1), np.append(control, control[0])).astype(np.float32)
 
 
 def periodic_sine(n: int, freq_hz: float, phase: float = 0.0) -> np.ndarray:
     """Sine rounded to a whole number of cycles in n samples, so it loops exactly."""
     cycles = max(1, round(freq_hz * n / SAMPLE_RATE))
-    t = np.arange(n, dtype=np.float64) / n
-    return np.sin(2 * np.pi * cycles * t + phase).astype(np.float32)
+    # Sample k = row * _SINE_BLOCK + col: sin(a + b) = sin a cos b + cos a sin b, with both
+    # angles reduced exactly (integer turns modulo n) and their sines taken in float64, so one
+    # multiply-add per sample remains and the loop's phase is exact however long it is.
+    block = min(n, _SINE_BLOCK)
+    rows = -(-n // block)
+    coarse = 2 * np.pi * ((np.arange(rows, dtype=np.int64) * (block * cycles)) % n) / n + phase
+    fine = 2 * np.pi * ((np.arange(block, dtype=np.int64) * cycles) % n) / n
+    sin_a, cos_a = np.sin(coarse).astype(np.float32)[:, None], np.cos(coarse).astype(np.float32)[:, None]
+    out = np.empty((rows, block), dtype=np.float32)
+    np.multiply(sin_a, np.cos(fine).astype(np.float32), out=out)
+    out += cos_a * np.sin(fine).astype(np.float32)
+    return out.reshape(-1)[:n]
 
 
 def add_wrapped(buffer: np.ndarray, event: np.ndarray, position: int, gain: float = 1.0) -> None:
@@ -219,6 +256,22 @@ def envelope(n: int, attack_s: float, decay_s: float) -> np.ndarray:
     rise = np.clip(t / a, 0.0, 1.0)
     fall = np.exp(-np.maximum(t - a, 0.0) / max(decay_s, 1e-4))
     return (rise * fall).astype(np.float32)
+
+
+def channel_means(frames: np.ndarray) -> np.ndarray:
+    """Mean of each column of ``(n, channels)`` frames, shaped ``(1, channels)``.
+
+    Summed as rows of 4096 frames added together, then those partial sums: NumPy's own column
+    mean of a tall two-column array is ten times slower, and a BLAS product with ones leaves
+    BLAS threads spinning on CPU the rest of the build needs.
+    """
+    n, channels = frames.shape
+    if n == 0:
+        return np.zeros((1, channels), dtype=np.float32)
+    whole = n - n % _MEAN_BLOCK
+    rows = frames[:whole].reshape(-1, _MEAN_BLOCK * channels).sum(axis=0, dtype=np.float64)
+    total = rows.reshape(_MEAN_BLOCK, channels).sum(axis=0) + frames[whole:].sum(axis=0, dtype=np.float64)
+    return (total / n).astype(np.float32)[None, :]
 
 
 def normalise_peak(samples: np.ndarray, peak_dbfs: float) -> np.ndarray:

@@ -48,10 +48,19 @@ def _saw(freq: float, n: int, phase: float = 0.0, max_hz: float = 12_000.0) -> n
     """Band-limited sawtooth: harmonics below ``max_hz`` only (no aliasing, and no work spent on
     harmonics a following low-pass removes), read from a one-cycle wavetable."""
     table = _saw_table(max(1, int(max_hz // freq)))
-    position = ((freq * _t(n) + phase / (2 * np.pi)) % 1.0) * WAVETABLE_SIZE
-    index = position.astype(np.int64)
-    frac = position - index
-    return table[index] * (1.0 - frac) + table[index + 1] * frac
+    position = np.arange(n, dtype=np.float64)  # in cycles, then reduced to the table's length
+    position *= freq / SAMPLE_RATE
+    position += phase / (2 * np.pi)
+    position -= np.floor(position)
+    position *= WAVETABLE_SIZE
+    index = position.astype(np.intp)
+    position -= index
+    low = np.take(table, index)
+    out = np.take(table, index + 1)
+    out -= low
+    out *= position
+    out += low
+    return out
 
 
 def _tail(x: np.ndarray, seconds: float = 0.02) -> np.ndarray:
@@ -83,11 +92,20 @@ def pluck(freq: float, decay_s: float = 0.8, brightness: float = 3.0) -> np.ndar
     """Piano/harp-like note: harmonics that decay faster the higher they are."""
     n = int(decay_s * 4 * SAMPLE_RATE)
     t = _t(n)
+    # sin(k w) by the Chebyshev recurrence and exp(-k t / decay) as powers of exp(-t / decay):
+    # one sine, cosine and exponential per note instead of one per harmonic.
+    w = 2 * np.pi * freq * t
+    before, harmonic = np.zeros(n), np.sin(w)
+    twice_cos = 2 * np.cos(w)
+    decay = np.exp(-t / decay_s)
+    fade = decay.copy()
     out = np.zeros(n, dtype=np.float64)
     for k in range(1, 9):
         if k * freq > 16_000:
             break
-        out += np.sin(2 * np.pi * k * freq * t) * np.exp(-t * k / decay_s) / k**brightness * 2
+        out += harmonic * fade * (2 / k**brightness)
+        before, harmonic = harmonic, twice_cos * harmonic - before
+        fade *= decay
     attack = np.clip(t / 0.004, 0, 1)
     return _tail(0.5 * out * attack).astype(np.float32)
 
@@ -125,12 +143,14 @@ def hat(rng: np.random.Generator, gain: float = 1.0, decay_s: float = 0.03) -> n
     return (gain * 0.5 * noise * np.exp(-_t(n) / decay_s)).astype(np.float32)
 
 
+@_cached_note
 def tick(freq: float = 2_800.0, gain: float = 1.0) -> np.ndarray:
     n = int(0.05 * SAMPLE_RATE)
     t = _t(n)
     return (gain * np.sin(2 * np.pi * freq * t) * np.exp(-t / 0.006)).astype(np.float32)
 
 
+@_cached_note
 def thump(freq: float = 50.0, gain: float = 1.0, decay_s: float = 0.1) -> np.ndarray:
     """Low, soft hit (heartbeat, distant drum)."""
     n = int(6 * decay_s * SAMPLE_RATE)
