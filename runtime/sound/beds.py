@@ -105,15 +105,16 @@ def _sweep_event(rng: np.random.Generator, duration_s: float, low: float, high: 
                  pan_to: float, drop: float = 0.0) -> np.ndarray:
     """A passing source: band noise swelling and fading while it moves across the stereo field."""
     m = int(duration_s * SAMPLE_RATE)
-    t = np.linspace(0.0, 1.0, m)
+    t = np.linspace(0.0, 1.0, m, dtype=np.float32)
     noise = bandpass(rng.standard_normal(m).astype(np.float32), low, high)
-    swell = np.sin(np.pi * t) ** 3
-    pans = pan_from + (pan_to - pan_from) * t
-    angle = (pans + 1.0) * np.pi / 4.0
-    out = np.stack([noise * swell * np.cos(angle), noise * swell * np.sin(angle)], axis=1)
+    noise *= np.sin(np.float32(np.pi) * t) ** 3  # swell
     if drop:
-        out *= (1.0 - drop * t)[:, None]
-    return out.astype(np.float32)
+        noise *= 1.0 - np.float32(drop) * t
+    angle = (np.float32(pan_from) + np.float32(pan_to - pan_from) * t + 1.0) * np.float32(np.pi / 4.0)
+    out = np.empty((m, 2), dtype=np.float32)
+    np.multiply(noise, np.cos(angle), out=out[:, 0])
+    np.multiply(noise, np.sin(angle), out=out[:, 1])
+    return out
 
 
 # ---------------------------------------------------------------- ambience

@@ -148,13 +148,20 @@ def shaped_noise(n: int, rng: np.random.Generator, magnitude) -> np.ndarray:
 
 
 def band(low_hz: float, high_hz: float, slope: float = 2.0):
-    """Magnitude function for :func:`shaped_noise`: a soft band-pass between two corners."""
+    """Magnitude function for :func:`shaped_noise`: a soft band-pass between two corners.
+
+    Evaluated in float32 (the spectrum is float32 anyway); a corner term too large for float32
+    only means the magnitude there is zero, as it is to far better than float32 precision.
+    """
+    power = np.float32(2 * slope)
 
     def magnitude(f: np.ndarray) -> np.ndarray:
-        f = np.maximum(np.asarray(f, dtype=np.float64), 1.0)
-        hp = 1.0 / np.sqrt(1.0 + (low_hz / f) ** (2 * slope)) if low_hz > 0 else 1.0
-        lp = 1.0 / np.sqrt(1.0 + (f / high_hz) ** (2 * slope))
-        return hp * lp
+        f = np.maximum(np.asarray(f, dtype=np.float32), np.float32(1.0))
+        with np.errstate(over="ignore"):
+            denominator = (f * np.float32(1.0 / high_hz)) ** power + np.float32(1.0)
+            if low_hz > 0:
+                denominator *= (np.float32(low_hz) / f) ** power + np.float32(1.0)
+        return np.float32(1.0) / np.sqrt(denominator)
 
     return magnitude
 
@@ -164,7 +171,8 @@ def pink(low_hz: float = 20.0, high_hz: float = 20_000.0, tilt: float = 0.5):
     shape = band(low_hz, high_hz)
 
     def magnitude(f: np.ndarray) -> np.ndarray:
-        return shape(f) / np.maximum(f, low_hz) ** tilt
+        f = np.asarray(f, dtype=np.float32)
+        return shape(f) / np.maximum(f, np.float32(low_hz)) ** np.float32(tilt)
 
     return magnitude
 
