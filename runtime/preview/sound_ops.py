@@ -179,7 +179,8 @@ def mix(params: dict[str, Any], inputs: list[NodeOutputs], workdir: Path) -> Non
     try:
         result = mix_tracks(tracks, duration, layout=str(params.get("layout") or "stereo"),
                             dialogue_spans=spans_from_tracks(tracks))
-        result = master(result, float(params["loudness_lufs"]), float(params.get("true_peak_dbtp", -1.0)))
+        result = master(result, float(params["loudness_lufs"]), float(params.get("true_peak_dbtp", -1.0)),
+                        in_place=True)
     except SoundError as exc:
         raise NodeError(f"mix: {exc}") from None
     n = exact_samples(frames, fps)
