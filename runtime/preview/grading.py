@@ -105,27 +105,58 @@ def _small(picture: Any) -> np.ndarray:
 
 
 def _middle_frame(clip: Path) -> np.ndarray:
+    """The clip's middle frame (index frames // 2). Where the container states its frame count, decoding
+    stops there; otherwise (or if the stream ends early) the frames decoded so far give the middle."""
     import av
     from PIL import Image
 
     with av.open(str(clip)) as container:
-        frames = [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
-    if not frames:
+        stream = container.streams.video[0]
+        declared = int(stream.frames or 0)
+        decoded = []
+        for frame in container.decode(stream):
+            if declared and len(decoded) == declared // 2:
+                return _small(Image.fromarray(frame.to_ndarray(format="rgb24")))
+            decoded.append(frame)
+    if not decoded:
         raise NodeError(f"shot match: {clip.name} has no frames")
-    return _small(Image.fromarray(frames[len(frames) // 2]))
+    return _small(Image.fromarray(decoded[len(decoded) // 2].to_ndarray(format="rgb24")))
 
 
 def match_picture(outputs: NodeOutputs, resolution: tuple[int, int]) -> np.ndarray:
     """A shot's representative picture (H x W x 3 display codes, 0-1) from its compose, animate or conform."""
     if outputs.op == "compose":
-        return _composite(outputs.path("background.png"), outputs.path("subjects.png"), resolution)
-    if outputs.op == "animate":
+        files = (outputs.path("background.png"), outputs.path("subjects.png"))
+    elif outputs.op == "animate":
         layers = json.loads(outputs.path("motion.json").read_text(encoding="utf-8"))["layers"]
         root = objects_root(outputs)
-        return _composite(root / layers["background"], root / layers["subjects"], resolution)
-    if outputs.op == "conform":
-        return _middle_frame(outputs.path("clip.mov"))
-    raise NodeError(f"shot match cannot read pictures from a {outputs.op} node")
+        files = (root / layers["background"], root / layers["subjects"])
+    elif outputs.op == "conform":
+        files = (outputs.path("clip.mov"),)
+    else:
+        raise NodeError(f"shot match cannot read pictures from a {outputs.op} node")
+    return _cached_picture(files, resolution)
+
+
+_PICTURES: dict[tuple[Any, ...], np.ndarray] = {}
+_PICTURES_KEPT = 16
+"""A scene's reference picture serves every shot matched to it; cached objects never change, and the key
+holds each file's size and modification time besides."""
+
+
+def _cached_picture(files: tuple[Path, ...], resolution: tuple[int, int]) -> np.ndarray:
+    key: tuple[Any, ...] = (resolution,)
+    for f in files:
+        st = f.stat()
+        key += (str(f), st.st_size, st.st_mtime_ns)
+    picture = _PICTURES.get(key)
+    if picture is None:
+        picture = _middle_frame(files[0]) if len(files) == 1 else _composite(files[0], files[1], resolution)
+        picture.setflags(write=False)
+        if len(_PICTURES) >= _PICTURES_KEPT:
+            _PICTURES.pop(next(iter(_PICTURES)))
+        _PICTURES[key] = picture
+    return picture
 
 
 def _linear(working: str) -> str:
@@ -232,9 +263,14 @@ def _grade_still(chain: ColourChain, source: Path, target: Path) -> None:
     with Image.open(source) as img:
         mode = "RGBA" if "A" in img.getbands() else "RGB"
         pixels = np.asarray(img.convert(mode))
-    result = pixels.copy()
-    visible = pixels[..., 3] > 0 if mode == "RGBA" else np.ones(pixels.shape[:2], dtype=bool)
-    result[visible, :3] = grade_codes(chain, pixels[visible, :3])
+    if mode == "RGB":
+        result = grade_codes(chain, pixels.reshape(-1, 3)).reshape(pixels.shape)
+    else:
+        result = pixels.copy()
+        visible = np.flatnonzero(pixels[..., 3].reshape(-1))
+        if len(visible):
+            flat = result.reshape(-1, 4)
+            flat[visible, :3] = grade_codes(chain, flat[visible, :3])
     save_png(Image.fromarray(result, mode), target)
 
 
@@ -244,10 +280,12 @@ def grade_codes(chain: ColourChain, codes: np.ndarray) -> np.ndarray:
     if not len(codes):
         return codes
     packed = (codes[:, 0].astype(np.uint32) << 16) | (codes[:, 1].astype(np.uint32) << 8) | codes[:, 2]
-    colours, index = np.unique(packed, return_inverse=True)
+    ordered = np.sort(packed)
+    colours = ordered[np.concatenate(([True], ordered[1:] != ordered[:-1]))]
+    index = np.searchsorted(colours, packed)  # a few thousand colours: cheaper than unique's inverse
     rgb = np.stack([(colours >> 16) & 255, (colours >> 8) & 255, colours & 255], axis=-1).astype(np.float32)
     graded = np.clip(chain.apply(rgb / 255.0), 0.0, 1.0) * 255.0 + 0.5
-    return graded.astype(np.uint8)[index.reshape(-1)]
+    return graded.astype(np.uint8)[index]
 
 
 def in_float(grade: str, pix_fmt: str) -> str:
