@@ -105,22 +105,54 @@ def _small(picture: Any) -> np.ndarray:
 
 
 def _middle_frame(clip: Path) -> np.ndarray:
-    """The clip's middle frame (index frames // 2). Where the container states its frame count, decoding
-    stops there; otherwise (or if the stream ends early) the frames decoded so far give the middle."""
+    """The clip's middle frame (index frames // 2 in display order)."""
     import av
     from PIL import Image
 
     with av.open(str(clip)) as container:
         stream = container.streams.video[0]
         declared = int(stream.frames or 0)
-        decoded = []
-        for frame in container.decode(stream):
-            if declared and len(decoded) == declared // 2:
-                return _small(Image.fromarray(frame.to_ndarray(format="rgb24")))
-            decoded.append(frame)
-    if not decoded:
+        middle = _frame_from_keyframe(container, stream, declared // 2) if declared else None
+    if middle is None:
+        middle = _decoded_middle(clip)
+    return _small(Image.fromarray(middle))
+
+
+def _frame_from_keyframe(container: Any, stream: Any, index: int) -> np.ndarray | None:
+    """Frame `index` decoded from the last keyframe before it (conformed FFV1 holds one every 12):
+    only for codecs that never reorder frames, whose packets come in display order. None where that
+    cannot be shown (reordering codec, out-of-order or missing timestamps, a short stream)."""
+    if stream.codec_context.codec.reorder:
+        return None
+    run: list[Any] = []
+    seen, last_pts = 0, None
+    for packet in container.demux(stream):
+        if packet.size == 0:
+            continue
+        if packet.pts is None or (last_pts is not None and packet.pts <= last_pts):
+            return None
+        last_pts = packet.pts
+        run = [packet] if packet.is_keyframe else run + [packet]
+        seen += 1
+        if seen == index + 1:
+            break
+    if seen != index + 1 or not run[0].is_keyframe:
+        return None
+    decoder = stream.codec_context
+    frames = [f for p in run for f in decoder.decode(p)] + list(decoder.decode(None))
+    wanted = [f for f in frames if f.pts == last_pts]
+    return wanted[0].to_ndarray(format="rgb24") if len(wanted) == 1 else None
+
+
+def _decoded_middle(clip: Path) -> np.ndarray:
+    """Every frame decoded, the middle one kept: the general way."""
+    import av
+
+    with av.open(str(clip)) as container:
+        frames = list(container.decode(video=0))
+    if not frames:
         raise NodeError(f"shot match: {clip.name} has no frames")
-    return _small(Image.fromarray(decoded[len(decoded) // 2].to_ndarray(format="rgb24")))
+    return frames[len(frames) // 2].to_ndarray(format="rgb24")
 
 
 def match_picture(outputs: NodeOutputs, resolution: tuple[int, int]) -> np.ndarray:
@@ -261,16 +293,19 @@ def _grade_still(chain: ColourChain, source: Path, target: Path) -> None:
     from .drawing import save_png
 
     with Image.open(source) as img:
+        source_mode = img.mode
         mode = "RGBA" if "A" in img.getbands() else "RGB"
         pixels = np.asarray(img.convert(mode))
     if mode == "RGB":
         result = grade_codes(chain, pixels.reshape(-1, 3)).reshape(pixels.shape)
     else:
-        result = pixels.copy()
         visible = np.flatnonzero(pixels[..., 3].reshape(-1))
-        if len(visible):
-            flat = result.reshape(-1, 4)
-            flat[visible, :3] = grade_codes(chain, flat[visible, :3])
+        if not len(visible) and source_mode == "RGBA":
+            _link(source, target)  # nothing visible: the grade leaves every pixel as it is
+            return
+        result = pixels.copy()
+        flat = result.reshape(-1, 4)
+        flat[visible, :3] = grade_codes(chain, flat[visible, :3])
     save_png(Image.fromarray(result, mode), target)
 
 
@@ -282,7 +317,14 @@ def grade_codes(chain: ColourChain, codes: np.ndarray) -> np.ndarray:
     packed = (codes[:, 0].astype(np.uint32) << 16) | (codes[:, 1].astype(np.uint32) << 8) | codes[:, 2]
     ordered = np.sort(packed)
     colours = ordered[np.concatenate(([True], ordered[1:] != ordered[:-1]))]
-    index = np.searchsorted(colours, packed)  # a few thousand colours: cheaper than unique's inverse
+    if len(colours) <= 1 << 16:
+        # Each pixel's colour number from a table over all 2^24 codes: only the pages of colours present
+        # are touched, and one gather beats unique's argsort or a binary search per pixel.
+        slots = np.empty(1 << 24, dtype=np.uint16)
+        slots[colours] = np.arange(len(colours), dtype=np.uint16)
+        index = slots[packed]
+    else:
+        index = np.searchsorted(colours, packed)
     rgb = np.stack([(colours >> 16) & 255, (colours >> 8) & 255, colours & 255], axis=-1).astype(np.float32)
     graded = np.clip(chain.apply(rgb / 255.0), 0.0, 1.0) * 255.0 + 0.5
     return graded.astype(np.uint8)[index]
