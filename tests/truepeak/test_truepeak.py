@@ -16,11 +16,11 @@ from pathlib import Path
 
 import av
 import pytest
+from filmc.compiler.plan import AUDIO_STREAM_SUFFIX
 from filmc.runtime.backend import NodeError, NodeOutputs
 from filmc.runtime.build import qc_summary
 from filmc.runtime.media_tools import ffmpeg_exe
 from filmc.runtime.preview import encode_audio
-from filmc.compiler.plan import AUDIO_STREAM_SUFFIX
 from filmc.runtime.preview.encode import encode, encode_video
 from filmc.runtime.preview.encode import encode_audio as encode_audio_op
 from filmc.runtime.preview.encode_audio import REPORT_NAME, plan_audio
