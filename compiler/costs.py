@@ -11,7 +11,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from .render_plan import PlanNode
+from .render_plan import PlanNode, RenderPlan
 from .scenes import DEFAULT_WPM
 
 
@@ -39,9 +39,10 @@ def _audio_seconds(node: PlanNode) -> float:
     return 0.0
 
 
-def node_seconds(node: PlanNode, model: dict[str, Any]) -> float:
-    """Estimated single-worker seconds for one node under one backend's cost model."""
-    c = model.get(node.op, {})
+def node_seconds(node: PlanNode, model: dict[str, Any], footage: bool = False) -> float:
+    """Estimated single-worker seconds for one node under one backend's cost model. `footage`: the node
+    grades a conformed clip, every frame of it (`grade_footage` in the model), not two still layers."""
+    c = model.get("grade_footage" if footage and node.op == "grade" and "grade_footage" in model else node.op, {})
     p = node.params
     frames = p.get("frames", 0) if node.op not in ("bed", "mix", "encode_audio") else 0
     w, h = p.get("resolution", [0, 0])
@@ -49,3 +50,9 @@ def node_seconds(node: PlanNode, model: dict[str, Any]) -> float:
     return (c.get("per_node", 0.0) + c.get("per_frame", 0.0) * frames
             + c.get("per_megapixel_frame", 0.0) * frames * mpx + c.get("per_megapixel", 0.0) * mpx
             + c.get("per_audio_second", 0.0) * _audio_seconds(node) + c.get("per_input", 0.0) * len(node.inputs))
+
+
+def plan_seconds(plan: RenderPlan, model: dict[str, Any]) -> dict[str, float]:
+    """node_seconds of every node of a plan, knowing which grades read footage (a conform input)."""
+    ops = {n.id: n.op for n in plan.nodes}
+    return {n.id: node_seconds(n, model, footage=any(ops.get(i) == "conform" for i in n.inputs)) for n in plan.nodes}

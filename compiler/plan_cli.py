@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_args
 
-from .costs import costs_path, load_costs, node_seconds
+from .costs import costs_path, load_costs, plan_seconds
 from .render_plan import Op, RenderPlan
 
 OP_ORDER: tuple[str, ...] = get_args(Op)
@@ -77,14 +77,15 @@ def summarise(plan: RenderPlan, film_path: Path, costs: dict[str, Any]) -> Summa
     gpu_ops = set(gpu.get("gpu_ops", []))
     price = costs["gpu"]["dollars_per_gpu_hour"]
     rows = {op: OpRow(op) for op in OP_ORDER}
+    cpu_seconds, gpu_seconds = plan_seconds(plan, cpu), plan_seconds(plan, gpu)
     for node in plan.nodes:
         row = rows[node.op]
         row.count += 1
         if node.id in cached:
             row.cached += 1
             continue
-        row.preview_cpu_s += node_seconds(node, cpu)
-        seconds = node_seconds(node, gpu)
+        row.preview_cpu_s += cpu_seconds[node.id]
+        seconds = gpu_seconds[node.id]
         row.gpu_s += seconds
         if node.op in gpu_ops:
             row.gpu_hours += seconds / 3600

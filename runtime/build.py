@@ -222,13 +222,14 @@ def expand_only(only: list[str] | None, film) -> list[str] | None:
     return out
 
 
-def cost_estimate(backend: Backend) -> Callable[[PlanNode], float]:
+def cost_estimate(backend: Backend, plan: RenderPlan) -> Callable[[PlanNode], float]:
     """The cost model's seconds per node for this backend, so the executor starts the longest chains first."""
-    from filmc.compiler.costs import load_costs, node_seconds
+    from filmc.compiler.costs import load_costs, node_seconds, plan_seconds
 
     models = load_costs().get("backends", {})
     model = models.get("preview_cpu" if backend.name == "preview" else "gpu", {})
-    return lambda node: node_seconds(node, model)
+    seconds = plan_seconds(plan, model)
+    return lambda node: seconds[node.id] if node.id in seconds else node_seconds(node, model)
 
 
 def ray_options(opts: BuildOptions, stack: contextlib.ExitStack, err: IO[str]) -> dict[str, Any]:
@@ -252,7 +253,7 @@ def run_plan(plan: RenderPlan, backend: Backend, cache: Cache, opts: BuildOption
         targets = select(plan, opts.only)
         early = first_pass(plan, cache, needed(plan, targets))
         common = {"jobs": opts.jobs, "events": events, "memory_budget_mb": opts.memory_budget_mb,
-                  "estimate": cost_estimate(backend), **(workers or {})}
+                  "estimate": cost_estimate(backend, plan), **(workers or {})}
         if early:
             first = execute(plan, backend, cache, only=early, **common)
             if not first.ok:
@@ -618,11 +619,17 @@ def _build(opts: BuildOptions, out_stream: IO[str], err_stream: IO[str]) -> Buil
     from .registry import BackendNotFound, get_backend
 
     started = time.monotonic()
-    film = check_film(opts.film, opts.colour, err_stream)
     try:
         backend = get_backend(opts.backend)
     except BackendNotFound as exc:
-        raise BuildError(str(exc), EXIT_USAGE) from None
+        backend = None
+        not_found = exc
+    never_built = not (Cache.directory_for(opts.film, opts.cache) / "index.sqlite").exists()
+    if backend is not None and never_built and not opts.dry_run and opts.ray is None and opts.film.is_file():
+        warm_workers(backend)  # a film this cache never built runs nodes: import beside checking it
+    film = check_film(opts.film, opts.colour, err_stream)
+    if backend is None:
+        raise BuildError(str(not_found), EXIT_USAGE) from None
     plan = make_plan(film, backend, default_scale(backend.name, opts.scale), opts.profiles)
     check_profiles(plan, film)
     opts.only = expand_only(opts.only, film)

@@ -234,8 +234,12 @@ class Cache:
     @classmethod
     def for_film(cls, film: Path | str, cache_dir: Path | str | None = None) -> Cache:
         """The cache of a film: `cache_dir` if given, else $FILMC_CACHE_DIR, else `.filmc/` beside it."""
-        chosen = cache_dir or os.environ.get(CACHE_DIR_ENV) or Path(film).absolute().parent / ".filmc"
-        return cls(Path(chosen))
+        return cls(cls.directory_for(film, cache_dir))
+
+    @staticmethod
+    def directory_for(film: Path | str, cache_dir: Path | str | None = None) -> Path:
+        """Where `for_film` puts a film's cache, without opening (or creating) it."""
+        return Path(cache_dir or os.environ.get(CACHE_DIR_ENV) or Path(film).absolute().parent / ".filmc")
 
     # ----- index ---------------------------------------------------------------------------------------
 
