@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from filmc.compiler import cli
 from filmc.compiler.check import CheckResult
+from filmc.compiler.costs import node_seconds, plan_seconds
 from filmc.compiler.plan import build_plan
-from filmc.compiler.plan_cli import load_costs, node_seconds, print_table, summarise
+from filmc.compiler.plan_cli import load_costs, print_table, summarise
 from lowering_support import FILM_NAME
 
 
@@ -153,3 +154,21 @@ def test_cost_model_units(small: CheckResult) -> None:
     cpu = costs["backends"]["preview_cpu"]["speech"]
     assert node_seconds(speech, costs["backends"]["preview_cpu"]) == pytest.approx(
         cpu["per_node"] + cpu["per_audio_second"] * 2 / 150 * 60)
+
+
+def test_a_footage_grade_costs_its_frames(small: CheckResult) -> None:
+    """Grading footage runs every frame through ffmpeg; a painted shot grades two stills: the
+    executor must know the footage grade is the long one, to start it first."""
+    plan = build_plan(small.film)
+    model = load_costs()["backends"]["preview_cpu"]
+    seconds = plan_seconds(plan, model)
+    ops = {n.id: n.op for n in plan.nodes}
+    footage = [n for n in plan.nodes if n.op == "grade" and any(ops[i] == "conform" for i in n.inputs)]
+    painted = [n for n in plan.nodes if n.op == "grade" and n not in footage]
+    assert len(footage) == 1 and painted
+    cost = model["grade_footage"]
+    w, h = footage[0].params["resolution"]
+    assert seconds[footage[0].id] == pytest.approx(
+        cost["per_node"] + cost["per_megapixel_frame"] * footage[0].params["frames"] * w * h / 1e6)
+    assert seconds[footage[0].id] > max(seconds[n.id] for n in painted)
+    assert all(seconds[n.id] == node_seconds(n, model) for n in plan.nodes if n not in footage)
