@@ -24,6 +24,7 @@ meant to be black (fades, dips) or still (shots where nothing moves), for QC.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,8 +33,9 @@ from filmc.runtime.backend import NodeError, NodeOutputs
 from filmc.runtime.colour.cube import atomic_write_text
 
 from .drawing import hex_rgb
-from .motion import Motion, evaluate
-from .tools import frames_to_seconds, seconds_text, timebase
+from .motion import Motion, evaluate, layer_geometry, slow_move_stretches
+from .qc import FREEZE_SECONDS
+from .tools import fps_fraction, frames_to_seconds, seconds_text, timebase
 
 WIPES = {"left": "wipeleft", "right": "wiperight", "up": "wipeup", "down": "wipedown"}
 SCALE_FLAGS = "bilinear"
@@ -201,6 +203,7 @@ def _edit(shots: list[Shot], starts: list[int], transitions: list[dict[str, Any]
           height: int, fps: str) -> dict[str, Any]:
     black: list[list[int]] = []
     still: list[list[int]] = []
+    slow: list[list[int]] = []
     entries = []
     for s, start in zip(shots, starts, strict=True):
         src = s.info["source"]
@@ -214,11 +217,23 @@ def _edit(shots: list[Shot], starts: list[int], transitions: list[dict[str, Any]
             black.append([start + s.frames - s.fade_out, start + s.frames])
         if is_still:
             still.append([start, start + s.frames])
+        elif src["kind"] == "layers":
+            slow += [[start + a, start + b] for a, b in _slow_moves(src, s.frames, width, height, fps)]
     for t in transitions:
         if t["xfade"] in ("fadeblack", "fadewhite"):
             black.append([t["record_start"], t["record_start"] + t["frames"]])
     return {"frames": frames, "fps": fps, "resolution": [width, height], "shots": entries,
-            "transitions": transitions, "intended_black": black, "intended_still": still}
+            "transitions": transitions, "intended_black": black, "intended_still": still, "slow_move_still": slow}
+
+
+def _slow_moves(src: dict[str, Any], frames: int, width: int, height: int, fps: str) -> list[list[int]]:
+    """Stretches of a moving shot, long enough for QC's freeze detector, over which its camera moves too
+    little to show (a slow move at a small preview scale): motion.slow_move_stretches."""
+    motion = Motion.from_json({k: v for k, v in src.items() if k in Motion.__dataclass_fields__})
+    lw, lh = motion.layer_resolution
+    layers = [motion.background] + ([] if src.get("subjects_empty") else [motion.subjects])
+    geometry = [layer_geometry(layer, lw, lh, width, height, frames) for layer in layers]
+    return slow_move_stretches(geometry, math.ceil(FREEZE_SECONDS * fps_fraction(fps)))
 
 
 def assemble(params: dict[str, Any], inputs: list[NodeOutputs], workdir: Path) -> None:

@@ -26,10 +26,13 @@ from __future__ import annotations
 
 import math
 import random
+from collections import deque
 from dataclasses import asdict, dataclass
 from fractions import Fraction
 from functools import lru_cache
 from typing import Any
+
+import numpy as np
 
 OVERSCAN = 1.25
 PRIMITIVES = ("static", "zoom", "pan", "tilt", "dolly", "truck", "crane", "handheld", "orbit")
@@ -202,3 +205,69 @@ def _base_zoom(layers: list[tuple[str, str, str]], frames: int, width: int, heig
             need = max(need, (1 + (2 * abs(evaluate(x, n)) + 2 * EDGE_MARGIN_PX) / width) / (over_x * zoom),
                        (1 + (2 * abs(evaluate(y, n)) + 2 * EDGE_MARGIN_PX) / height) / (over_y * zoom))
     return 1.0 if need <= 1.0 else math.ceil(need * 1e4) / 1e4
+
+
+
+_NUMPY_ENV = {"sin": np.sin, "pow": np.power, "trunc": np.trunc, "__builtins__": {}}
+
+
+def evaluate_frames(expression: str, frames: int) -> np.ndarray:
+    """`evaluate` at every frame 0..frames-1 at once (float64, as ffmpeg's evaluator)."""
+    n = np.arange(frames, dtype=np.float64)
+    value = eval(_compiled(expression), _NUMPY_ENV, {"n": n})  # noqa: S307 - generated text, checked
+    return np.broadcast_to(np.asarray(value, dtype=np.float64), n.shape)
+
+
+def layer_geometry(layer: LayerMotion, layer_w: int, layer_h: int, width: int, height: int,
+                   frames: int) -> list[np.ndarray]:
+    """Per frame, the continuous scaled width and height and crop x and y of one layer, in output
+    pixels, before ffmpeg rounds them (sizes to even numbers, the window to whole pixels)."""
+    k = evaluate_frames(layer.zoom, frames)
+    w, h = layer_w * k, layer_h * k
+    return [w, h, (w - width) / 2 + evaluate_frames(layer.x, frames), (h - height) / 2 + evaluate_frames(layer.y, frames)]
+
+
+SLOW_MOVE_LIMITS = (4.0, 4.0, 2.0, 2.0)
+"""How little a layer's scaled size and its window (output pixels) may move over a stretch for the
+picture to read as still there: ffmpeg rounds each frame's geometry (sizes to even pixels, the window
+to whole ones), and a shift of a pixel or two of a painted layer stays under QC's freeze threshold
+(-60 dB). Measured on the feature at 120x68: 378 frozen stretches, all inside these limits."""
+
+
+def slow_move_stretches(layers: list[list[np.ndarray]], min_frames: int) -> list[list[int]]:
+    """[first, end) frame ranges of at least `min_frames` over which no layer's size or window moves as
+    far as SLOW_MOVE_LIMITS: a camera move that slow may render frozen-looking frames there, so a
+    frozen picture within them is the move, not a fault. The ranges are the union of the longest such
+    window from every frame (two pointers, running max/min)."""
+    series = [(values, limit) for geometry in layers for values, limit in zip(geometry, SLOW_MOVE_LIMITS, strict=True)]
+    frames = min((len(v) for v, _ in series), default=0)
+    highs: list[deque[int]] = [deque() for _ in series]
+    lows: list[deque[int]] = [deque() for _ in series]
+    windows: list[list[int]] = []
+    end = 0  # the window is [start, end)
+
+    def fits(f: int) -> bool:
+        return all(max(v[highs[k][0]], v[f]) - min(v[lows[k][0]], v[f]) < limit if highs[k] else True
+                   for k, (v, limit) in enumerate(series))
+
+    for start in range(frames):
+        for k in range(len(series)):
+            while highs[k] and highs[k][0] < start:
+                highs[k].popleft()
+            while lows[k] and lows[k][0] < start:
+                lows[k].popleft()
+        while end < frames and (end == start or fits(end)):
+            for k, (v, _) in enumerate(series):
+                while highs[k] and v[highs[k][-1]] <= v[end]:
+                    highs[k].pop()
+                highs[k].append(end)
+                while lows[k] and v[lows[k][-1]] >= v[end]:
+                    lows[k].pop()
+                lows[k].append(end)
+            end += 1
+        if end - start >= min_frames:
+            if windows and start <= windows[-1][1]:
+                windows[-1][1] = max(windows[-1][1], end)
+            else:
+                windows.append([start, end])
+    return windows

@@ -46,7 +46,8 @@ VIDEO_DECODERS = {"h264": {"h264"}, "h265": {"hevc"}, "prores": {"prores"}, "dnx
 AUDIO_DECODERS = {"aac": {"aac"}, "opus": {"opus", "libopus"}, "pcm": {"pcm_s24le", "pcm_s16le", "pcm_s32le"}}
 CONTAINER_FORMATS = {"mp4": "mp4", "mov": "mov", "mxf": "mxf", "webm": "webm", "mkv": "matroska"}
 BLACK_FILTER = "blackdetect=d=0:pic_th=0.98:pix_th=0.05"
-FREEZE_FILTER = "freezedetect=n=-60dB:d=2"
+FREEZE_SECONDS = 2
+FREEZE_FILTER = f"freezedetect=n=-60dB:d={FREEZE_SECONDS}"
 LOUDNESS_TOLERANCE_LU = 0.5
 """Integrated loudness of every delivered programme within this of its target (a stricter plan wins)."""
 LOUDNESS_SEVERITY = "warning"
@@ -124,7 +125,7 @@ def judge_picture(scan: dict[str, list[list[int]]], edit: dict[str, Any] | None,
                    "no edit given to QC: intervals listed, not judged")
         return checks
     black_ok = edit.get("intended_black", [])
-    still_ok = edit.get("intended_still", []) + black_ok
+    still_ok = edit.get("intended_still", []) + edit.get("slow_move_still", []) + black_ok
     for kind, allowed in (("black", black_ok), ("frozen", still_ok)):
         bad = [iv for iv in scan[kind] if uncovered(iv, allowed) > 0]
         _check(checks, f"{kind} frames outside intended", not bad, [], bad, "warning",

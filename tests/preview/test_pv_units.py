@@ -4,13 +4,25 @@ from __future__ import annotations
 
 import math
 import re
+import subprocess
 from fractions import Fraction
 
+import numpy as np
 import pytest
 from filmc.runtime.backend import NodeError
+from filmc.runtime.media_tools import ffmpeg_exe
 from filmc.runtime.preview.encode import parse_srt
 from filmc.runtime.preview.filtergraph import Shot, build_graph, xfade_name
-from filmc.runtime.preview.motion import OVERSCAN, PRIMITIVES, camera_motion, evaluate, layer_size
+from filmc.runtime.preview.motion import (
+    OVERSCAN,
+    PRIMITIVES,
+    SLOW_MOVE_LIMITS,
+    camera_motion,
+    evaluate,
+    layer_size,
+    slow_move_stretches,
+)
+from filmc.runtime.preview.qc import judge_picture, scan_picture
 from filmc.runtime.preview.sound_ops import frames_of
 from filmc.runtime.sound import to_srt
 from hypothesis import given, settings
@@ -103,3 +115,63 @@ def test_subtitle_cues_round_trip_to_frames() -> None:
     text = to_srt([(float(a / rate), float(b / rate), "ada", t) for a, b, t in cues])
     assert [(a, b) for a, b, _ in parse_srt(text, fps)] == [(a, b) for a, b, _ in cues]
     assert frames_of(2002, fps) == 1 and frames_of(2003, fps) == 2
+
+
+def _brute_slow_moves(series: list[np.ndarray], limits: list[float], min_frames: int) -> list[list[int]]:
+    """The definition: the union of the longest window from every frame over which each series
+    stays within its limit, kept where it is at least `min_frames` long."""
+    frames = len(series[0])
+    covered = np.zeros(frames, dtype=bool)
+    for start in range(frames):
+        end = start + 1
+        while end < frames and all(np.ptp(v[start:end + 1]) < limit for v, limit in zip(series, limits, strict=True)):
+            end += 1
+        if end - start >= min_frames:
+            covered[start:end] = True
+    runs, start = [], None
+    for f, c in enumerate([*covered, False]):
+        if c and start is None:
+            start = f
+        elif not c and start is not None:
+            runs.append([start, f])
+            start = None
+    return runs
+
+
+@settings(max_examples=60, deadline=None)
+@given(frames=st.integers(1, 160), speeds=st.lists(st.floats(-0.2, 0.2), min_size=4, max_size=4),
+       wobble=st.floats(0, 3), min_frames=st.integers(1, 60), seed=st.integers(0, 1000))
+def test_slow_move_stretches_match_their_definition(frames: int, speeds: list[float], wobble: float,
+                                                   min_frames: int, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = np.arange(frames, dtype=np.float64)
+    geometry = [speed * n + wobble * np.sin(rng.uniform(0.01, 0.3) * n) for speed in speeds]
+    found = slow_move_stretches([geometry], min_frames)
+    assert found == _brute_slow_moves(geometry, list(SLOW_MOVE_LIMITS), min_frames)
+
+
+def test_a_slow_move_at_a_small_scale_freezes_only_where_the_edit_says_it_may(tmp_path) -> None:
+    """At 64x36 a gentle pan moves the window less than a pixel a frame: ffmpeg renders runs of
+    identical frames that QC's freeze detector finds. The edit lists those stretches, so QC does not
+    call them faults; without the list it would."""
+    from PIL import Image
+
+    rng = np.random.default_rng(3)
+    w, h, frames, fps = 64, 36, 192, "24"
+    lw, lh = layer_size(w, h)
+    Image.fromarray(rng.integers(0, 255, (lh, lw, 3), dtype=np.uint8)).save(tmp_path / "background.png")
+    motion = camera_motion({"motion": "pan", "amount": 0.05, "speed": "slow"}, frames, fps, w, h, 7)
+    assert not motion.static
+    source = {**motion.to_json(), "kind": "layers", "layers": {"background": "background.png"},
+              "subjects_empty": True}
+    shot = Shot(index=0, shot="pan", frames=frames, info={"frames": frames, "source": source}, fade_in=0,
+                fade_out=0, fade_colour="#000000")
+    graph, edit = build_graph([shot], [], w, h, fps)
+    (tmp_path / "graph.txt").write_text(graph.rstrip().rstrip(";") + ";\n[v]format=yuv420p[out]\n")
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-/filter_complex", "graph.txt", "-map", "[out]",
+                    "-c:v", "libx264", "-crf", "0", "-preset", "ultrafast", "pan.mp4"], cwd=tmp_path, check=True)
+    scan = scan_picture(["-i", str(tmp_path / "pan.mp4")], fps, frames)
+    assert scan["frozen"], "the pan should render identical frames at this size"
+    assert edit["slow_move_still"] and edit["intended_still"] == []
+    assert all(c.ok for c in judge_picture(scan, edit, fps)), (scan, edit["slow_move_still"])
+    assert not all(c.ok for c in judge_picture(scan, {**edit, "slow_move_still": []}, fps))
