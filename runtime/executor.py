@@ -5,7 +5,8 @@ How a build goes:
    object is intact is cached; otherwise it runs, and its inputs become needed
    (and are verified by hash, since they are about to be used).
 2. Run ready nodes while fewer than `jobs` run and their declared memory fits the
-   budget. CPU nodes run in spawned worker processes, GPU nodes in threads.
+   budget. CPU nodes run in worker processes (forked from a forkserver that imported the backend's
+   modules once; spawned where there is none), GPU nodes in threads.
 3. Each node writes into a temp folder beside its final place; the worker hashes
    the outputs and writes a manifest; the build process renames the folder into
    the store and then records it in the index. Killing the build at any moment
@@ -664,7 +665,7 @@ def execute(
     running at once. estimate: a node's expected seconds (the cost model); ready nodes on the
     longest estimated path to the end of the build start first, so e.g. the sound chain that the
     final encode waits for runs beside the pictures instead of after them. pool: where worker
-    nodes run (default: local spawned processes; filmc.runtime.distributed runs them on Ray).
+    nodes run (default: local worker processes; filmc.runtime.distributed runs them on Ray).
     Raises PlanError for a plan that cannot run, CacheBusy when another build
     holds the cache; node failures never raise, they are in the result.
     """
