@@ -26,8 +26,7 @@ from filmc.compiler.plan import TRUE_PEAK_DBTP
 from filmc.runtime.backend import NodeError
 from filmc.runtime.media_tools import ffmpeg_exe
 from filmc.runtime.profiles import LOSSY_AUDIO_SUFFIX, EncodeArgs
-from filmc.runtime.sound import SoundError, measure_ebur128, normalise_loudness, true_peak_dbtp, write_wav
-from filmc.runtime.sound.dsp import db_to_gain
+from filmc.runtime.sound import SoundError, measure_ebur128
 
 from .tools import ffmpeg
 
@@ -92,7 +91,8 @@ def read_float(path: Path) -> tuple[np.ndarray, int]:
 
 
 class _Master:
-    """The mix after the profile's gain, loaded once on first need (an hour of stereo is ~1.4 GB)."""
+    """The mix after the profile's gain, loaded once on first need (an hour of stereo is ~1.4 GB).
+    The sound engine (scipy) is imported only here: most encodes never re-limit."""
 
     def __init__(self, mix_wav: Path, gain_db: float) -> None:
         self.mix_wav, self.gain_db = mix_wav, gain_db
@@ -103,11 +103,15 @@ class _Master:
         if self._samples is None:
             samples, self.rate = read_float(self.mix_wav)
             if self.gain_db:
+                from filmc.runtime.sound.dsp import db_to_gain
+
                 np.multiply(samples, np.float32(db_to_gain(self.gain_db)), out=samples)
             self._samples = samples
         return self._samples
 
     def true_peak(self) -> float:
+        from filmc.runtime.sound import true_peak_dbtp
+
         return round(true_peak_dbtp(self.samples()), 2)
 
     def limited(self, profile: str, target_lufs: float | None, ceiling_dbtp: float, path: Path) -> float:
@@ -115,6 +119,8 @@ class _Master:
 
         Fails when the limiter cannot hold the loudness (dense material has a crest factor no peak
         limiter can squeeze: that loudness is then out of reach under this ceiling)."""
+        from filmc.runtime.sound import normalise_loudness, write_wav
+
         try:
             done = normalise_loudness(self.samples(), target_lufs, ceiling_dbtp, sample_rate=self.rate)
         except SoundError as exc:

@@ -8,13 +8,9 @@ integrated loudness sits on target (the limiter takes a little loudness away eac
 
 from __future__ import annotations
 
-import os
-import re
-import subprocess
 from dataclasses import dataclass
 from functools import lru_cache
 
-import imageio_ffmpeg
 import numpy as np
 import pyloudnorm
 from pyloudnorm.iirfilter import IIRfilter
@@ -23,6 +19,7 @@ from scipy.ndimage import maximum_filter1d, minimum_filter1d, uniform_filter1d
 
 from .dsp import SAMPLE_RATE, as_frames, db_to_gain, gain_to_db, seconds_to_samples
 from .errors import SoundError
+from .meter import EbuR128Measurement, measure_ebur128  # noqa: F401  (re-exported: the meter of record)
 
 PROFILES: dict[str, float] = {
     "streaming": -14.0,
@@ -447,34 +444,3 @@ def normalise_loudness(
         margin_db += peak - ceiling_dbtp + 0.05
     raise SoundError(f"true-peak limiter could not reach {ceiling_dbtp} dBTP (last {peak:.2f} dBTP)")
 
-
-@dataclass(frozen=True)
-class EbuR128Measurement:
-    integrated_lufs: float
-    loudness_range_lu: float
-    true_peak_dbtp: float
-
-
-_SUMMARY = {
-    "integrated_lufs": re.compile(r"I:\s+(-?[\d.]+|-inf)\s+LUFS"),
-    "loudness_range_lu": re.compile(r"LRA:\s+(-?[\d.]+)\s+LU"),
-    "true_peak_dbtp": re.compile(r"Peak:\s+(-?[\d.]+|-inf)\s+dBFS"),
-}
-
-
-def measure_ebur128(path: str | os.PathLike) -> EbuR128Measurement:
-    """Measure a file with FFmpeg's ebur128 filter (true peak on): the independent meter. Only its
-    sound is read (-vn: a film's picture would otherwise be decoded for nothing, twice the time)."""
-    cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-nostats", "-hide_banner", "-i", os.fspath(path),
-           "-vn", "-sn", "-dn", "-af", "ebur128=peak=true", "-f", "null", "-"]
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
-        raise SoundError(f"ffmpeg could not measure {path}: {proc.stderr.strip()[-400:]}")
-    summary = proc.stderr[proc.stderr.rfind("Summary:") :]
-    values = {}
-    for key, pattern in _SUMMARY.items():
-        match = pattern.search(summary)
-        if not match:
-            raise SoundError(f"ffmpeg ebur128 summary for {path} has no {key}")
-        values[key] = float(match.group(1))
-    return EbuR128Measurement(**values)
