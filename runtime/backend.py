@@ -10,7 +10,7 @@ crash safety) belongs to the executor.
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -162,6 +162,11 @@ class Backend:
     worker_preload: tuple[str, ...] = ()
     """Modules a local worker should have imported before its first node (heavy ones its ops use):
     the worker pool's forkserver imports them once for every worker."""
+
+    def preload_for(self, ops: Iterable[str]) -> tuple[str, ...]:
+        """The part of `worker_preload` that nodes of `ops` use (default: all of it). A rebuild that
+        re-runs a few picture ops then starts without importing, say, the sound engine."""
+        return self.worker_preload
 
     def run(self, node: PlanNode, inputs: dict[str, NodeOutputs], workdir: Path, ctx: RunContext) -> None:
         method = getattr(self, f"op_{node.op}", None)

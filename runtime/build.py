@@ -644,8 +644,9 @@ def _build(opts: BuildOptions, out_stream: IO[str], err_stream: IO[str]) -> Buil
                 for op, row in report["ops"].items():
                     print(f"  {op:<14} {row['nodes']:>5}  ({row['cached']} cached)", file=out_stream)
             return BuildOutcome(EXIT_OK, plan)
-        if opts.ray is None and dry_run_report(plan, cache, opts.only)["to_run"]:
-            warm_workers(backend)  # their imports run beside the rest of the set-up
+        to_run = [op for op, row in dry_run_report(plan, cache, opts.only)["ops"].items() if row["nodes"] > row["cached"]]
+        if opts.ray is None and to_run:
+            warm_workers(backend, to_run)  # their imports run beside the rest of the set-up
         renderer = make_renderer(json_lines=opts.json, stream=out_stream if opts.json else err_stream)
         on_ray = contextlib.ExitStack()  # with --ray: the connection, closed however the build ends
         try:

@@ -237,10 +237,11 @@ def worker_context(preload: Iterable[str]) -> multiprocessing.context.BaseContex
     return context
 
 
-def warm_workers(backend: Backend) -> None:
-    """Start the local workers' forkserver now, so its imports overlap whatever the caller does
-    before its first node (a no-op: spawn, or a forkserver already running)."""
-    context = worker_context(backend.worker_preload)
+def warm_workers(backend: Backend, ops: Iterable[str] | None = None) -> None:
+    """Start the local workers' forkserver now, so its imports (those of `ops`, when the caller knows
+    which will run; else all the backend's) overlap whatever the caller does before its first node
+    (a no-op: spawn, or a forkserver already running)."""
+    context = worker_context(backend.worker_preload if ops is None else backend.preload_for(ops))
     if context.get_start_method() == "forkserver":
         from multiprocessing import forkserver
 

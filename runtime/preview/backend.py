@@ -19,6 +19,7 @@ WebVTT; contact_sheet.png; qc.json.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
 from typing import get_args
 
@@ -39,9 +40,17 @@ class PreviewBackend(Backend):
     name = "preview"
     version = PREVIEW_VERSION
     capabilities = Capabilities(ops=frozenset(get_args(Op)), devices=frozenset({"cpu"}))
-    worker_preload = tuple(f"filmc.runtime.preview.{m}" for m in (
-        "sound_ops", "grading", "conform", "compose", "plate", "portrait", "motion", "filtergraph", "encode",
-        "qc", "contact_sheet"))
+    op_modules = {
+        "plate": "plate", "portrait": "portrait", "compose": "compose", "animate": "motion", "conform": "conform",
+        "grade": "grading", "assemble": "filtergraph", "encode_video": "encode", "encode_audio": "encode",
+        "encode": "encode", "contact_sheet": "contact_sheet", "qc": "qc", "speech": "sound_ops",
+        "bed": "sound_ops", "sfx": "sound_ops", "mix": "sound_ops", "subtitles": "sound_ops",
+    }
+    """The module each op's work lives in: what a worker imports before running it."""
+    worker_preload = tuple(sorted({f"filmc.runtime.preview.{m}" for m in op_modules.values()}))
+
+    def preload_for(self, ops: Iterable[str]) -> tuple[str, ...]:
+        return tuple(sorted({f"filmc.runtime.preview.{self.op_modules[op]}" for op in ops if op in self.op_modules}))
 
     # --- pictures ------------------------------------------------------------------
 

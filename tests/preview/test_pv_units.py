@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 import subprocess
+import sys
 from fractions import Fraction
 
 import numpy as np
@@ -175,3 +176,23 @@ def test_a_slow_move_at_a_small_scale_freezes_only_where_the_edit_says_it_may(tm
     assert edit["slow_move_still"] and edit["intended_still"] == []
     assert all(c.ok for c in judge_picture(scan, edit, fps)), (scan, edit["slow_move_still"])
     assert not all(c.ok for c in judge_picture(scan, {**edit, "slow_move_still": []}, fps))
+
+
+def test_picture_ops_preload_without_the_sound_engine() -> None:
+    """A rebuild that re-runs picture ops, the encodes and QC starts its workers without importing
+    scipy (the sound engine's half second): those modules, and the meter QC reads, stay light."""
+    from filmc.runtime.preview.backend import PreviewBackend
+
+    backend = PreviewBackend()
+    picture_ops = ["compose", "animate", "grade", "assemble", "encode_video", "encode_audio", "encode", "qc",
+                   "contact_sheet", "conform", "plate", "portrait"]
+    modules = backend.preload_for(picture_ops)
+    assert "filmc.runtime.preview.sound_ops" not in modules
+    assert set(backend.preload_for(["mix"])) == {"filmc.runtime.preview.sound_ops"}
+    assert set(backend.worker_preload) >= set(modules) | {"filmc.runtime.preview.sound_ops"}
+    code = ("import importlib, sys\n"
+            f"for m in {list(modules)!r}: importlib.import_module(m)\n"
+            "from filmc.runtime.sound import SoundError, measure_ebur128\n"
+            "print(sorted(m for m in sys.modules if m.startswith('scipy')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]", out
