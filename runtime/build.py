@@ -40,7 +40,7 @@ from filmc.atomic import replacing, write_text
 from filmc.compiler.render_plan import PlanNode, RenderPlan
 
 from .backend import Backend
-from .cache import Cache, CacheBusy
+from .cache import INDEX_NAME, Cache, CacheBusy
 from .executor import BuildResult, PlanError, execute, select, warm_workers
 from .progress import make_renderer
 
@@ -224,12 +224,12 @@ def expand_only(only: list[str] | None, film) -> list[str] | None:
 
 def cost_estimate(backend: Backend, plan: RenderPlan) -> Callable[[PlanNode], float]:
     """The cost model's seconds per node for this backend, so the executor starts the longest chains first."""
-    from filmc.compiler.costs import load_costs, node_seconds, plan_seconds
+    from filmc.compiler.costs import load_costs, plan_seconds
 
     models = load_costs().get("backends", {})
     model = models.get("preview_cpu" if backend.name == "preview" else "gpu", {})
     seconds = plan_seconds(plan, model)
-    return lambda node: seconds[node.id] if node.id in seconds else node_seconds(node, model)
+    return lambda node: seconds[node.id]
 
 
 def ray_options(opts: BuildOptions, stack: contextlib.ExitStack, err: IO[str]) -> dict[str, Any]:
@@ -624,7 +624,7 @@ def _build(opts: BuildOptions, out_stream: IO[str], err_stream: IO[str]) -> Buil
     except BackendNotFound as exc:
         backend = None
         not_found = exc
-    never_built = not (Cache.directory_for(opts.film, opts.cache) / "index.sqlite").exists()
+    never_built = not (Cache.directory_for(opts.film, opts.cache) / INDEX_NAME).exists()
     if backend is not None and never_built and not opts.dry_run and opts.ray is None and opts.film.is_file():
         warm_workers(backend)  # a film this cache never built runs nodes: import beside checking it
     film = check_film(opts.film, opts.colour, err_stream)

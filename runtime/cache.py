@@ -92,6 +92,10 @@ CREATE TABLE IF NOT EXISTS executions (
 """
 
 
+INDEX_NAME = "index.sqlite"
+"""The cache's SQLite index, at its root: absent until a build first opens the cache."""
+
+
 class CacheBusy(RuntimeError):
     """Another build holds the cache."""
 
@@ -219,7 +223,7 @@ class Cache:
         self.root = Path(root).absolute()
         self.objects = self.root / "objects"
         self.scratch_root = self.root / "tmp"
-        self.index_path = self.root / "index.sqlite"
+        self.index_path = self.root / INDEX_NAME
         self.objects.mkdir(parents=True, exist_ok=True)
         self.scratch_root.mkdir(exist_ok=True)
         ignore = self.root / ".gitignore"
