@@ -56,12 +56,15 @@ usually spares the encode a re-limit pass. The guarantee is the encode's: it mea
 stream with ebur128 and re-limits until it reads <= TRUE_PEAK_DBTP (runtime/preview/encode_audio.py)."""
 LOSSY_AUDIO = {"aac", "opus"}
 SEQUENCE_CONTAINERS = frozenset({"exr", "dpx"})
+"""Image sequences: a folder of frames, the mix beside them as WAV."""
 PROFILE_AUDIO_SETTINGS = frozenset({"audio", "audio_bitrate", "audio_rate", "loudness"})
+"""Profile properties only the audio of an encode depends on."""
 AUDIO_STREAM_SUFFIX = {"aac": "m4a", "opus": "mka", "pcm": "wav"}
 """encode_audio's file per codec: one that keeps the encoder's priming delay (AAC in MP4's edit list,
 Opus's pre-skip in Matroska) or every sample's exact time (PCM), for the mux's stream copy."""
-"""Profile properties only the audio of an encode depends on."""
-"""Image sequences: a folder of frames, the mix beside them as WAV."""
+PICTURE_SCAN = "picture_scan.json"
+"""Black and frozen stretches of an encode's picture, found while it is encoded; the final encode
+carries it to QC."""
 LOUDNESS_TOLERANCE_LU = 0.5
 LEAD_IN_SECONDS = Fraction(1, 4)
 """Silence before a shot's first line."""
@@ -272,7 +275,7 @@ GPU_MEMORY_MB = {"plate": 16000, "portrait": 16000, "compose": 16000, "animate":
 PREVIEW_OUTPUTS: dict[str, list[str]] = {
     "compose": ["background.png", "subjects.png", "burnin.png"],
     "animate": ["motion.json"],
-    "assemble": ["edit.json", "filtergraph.txt"],
+    "assemble": ["edit.json", "filtergraph.txt", "filtergraph_yuv420p.txt"],
 }
 """The preview backend draws layers once and moves them inside one ffmpeg filtergraph per profile,
 so these ops output layers, expressions and the filtergraph instead of pictures."""
@@ -700,7 +703,7 @@ class PlanLowering:
         ext = settings.get("extension") or container
         name = slug(self.h.title)
         sequence = container in SEQUENCE_CONTAINERS
-        outputs = [f"{name}/"] if sequence else [f"{name}.{ext}", "audio_true_peak.json"]
+        outputs = [f"{name}/", PICTURE_SCAN] if sequence else [f"{name}.{ext}", "audio_true_peak.json", PICTURE_SCAN]
         if subs == "sidecar":
             outputs += [f"{name}.srt", f"{name}.vtt"]
         params = {
@@ -721,7 +724,8 @@ class PlanLowering:
         # target re-runs the final encode, not the video encode.
         video_params = {k: v for k, v in params.items() if k not in ("audio_layout", "true_peak_dbtp")} | {
             "settings": {k: v for k, v in settings.items() if k not in PROFILE_AUDIO_SETTINGS}}
-        video = self.b.add("encode_video", video_params, video_inputs, [f"{name}/"] if sequence else [f"video.{ext}"],
+        video = self.b.add("encode_video", video_params, video_inputs,
+                           [f"{name}/" if sequence else f"video.{ext}", PICTURE_SCAN],
                            f"video {_short(profile)}", self._span(self.h.span), 512 + _mb(w * h * 3 * 16))
         codec = settings.get("audio") or "aac"
         sound = mix

@@ -163,3 +163,22 @@ def probe(path: str | Path, count_frames: bool = False) -> MediaInfo:
                 n = sum(1 for _ in container.demux(video) if _.size)
                 next(x for x in info.streams if x.index == video.index).frames = n
     return info
+
+
+def stream_digest(path: str | Path, kind: str) -> str | None:
+    """sha256 of the payload of the first `kind` ('audio', 'video') stream's packets, None without one.
+    Equal digests mean a stream was copied unchanged (its container and timestamps aside), so a
+    measurement of one holds for the other."""
+    import hashlib
+
+    import av
+
+    with av.open(str(path)) as container:
+        streams = [s for s in container.streams if s.type == kind]
+        if not streams:
+            return None
+        digest = hashlib.sha256()
+        for packet in container.demux(streams[0]):
+            if packet.size:
+                digest.update(bytes(packet))
+    return digest.hexdigest()

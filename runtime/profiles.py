@@ -44,6 +44,10 @@ class EncodeArgs:
     muxer: list[str] = field(default_factory=list)
     audio_codec: str | None = None
     """The profile's audio codec name (aac, opus, pcm), None when the output carries no audio."""
+    yuv420p_tail: str | None = None
+    """For a profile that delivers 8-bit 4:2:0 BT.709: the tail of a picture already composited in
+    that layout (preview/filtergraph.py), which needs no conversion, only its tags. None otherwise:
+    the picture comes in RGB and `filter_tail` converts it."""
 
     @property
     def lossy_audio(self) -> bool:
@@ -104,6 +108,9 @@ def encode_args(name: str, props: dict[str, Any], threads: int = 0) -> EncodeArg
         raise ProfileError(f"profile {name}: unknown video codec `{codec}`")
     video += ["-pix_fmt", pix_fmt] + tags.output_args()
     filter_tail = f"format={pix_fmt}" if codec in ("exr", "dpx") else f"{tags.filter_tail()},format={pix_fmt}"
+    yuv420p_tail = None
+    if pix_fmt == "yuv420p" and (tags.scale_matrix, tags.range) == ("bt709", "tv") and codec not in ("exr", "dpx"):
+        yuv420p_tail = f"{tags.setparams_filter()},format=yuv420p"
     if container in SEQUENCE_CONTAINERS:
         return EncodeArgs(output_name=f"{name}/frame_%06d.{container}", filter_tail=filter_tail, video=video,
                           audio=[], sidecar_audio=f"{name}/{name}.wav", muxer=["-f", "image2", "-start_number", "0"])
@@ -120,7 +127,7 @@ def encode_args(name: str, props: dict[str, Any], threads: int = 0) -> EncodeArg
         muxer = ["-movflags", "+faststart"]
     ext = props.get("extension", container)
     return EncodeArgs(output_name=f"{name}.{ext}", filter_tail=filter_tail, video=video, audio=audio, muxer=muxer,
-                      audio_codec=audio_codec if audio else None)
+                      audio_codec=audio_codec if audio else None, yuv420p_tail=yuv420p_tail)
 
 
 def _rate(props: dict[str, Any], default_crf: int, vp9: bool = False) -> list[str]:

@@ -26,7 +26,7 @@ from typing import get_args
 from filmc.compiler.render_plan import Op, PlanNode
 from filmc.runtime.backend import Backend, Capabilities, NodeError, NodeOutputs, RunContext
 
-PREVIEW_VERSION = "preview-3"
+PREVIEW_VERSION = "preview-4"
 # Each op imports what it uses when it runs: loading the backend (every `filmc build`, a no-op
 # rebuild included) stays cheap, and workers pay for numpy/scipy/OCIO only for ops that need them.
 

@@ -29,11 +29,21 @@ from typing import Any
 
 from filmc.runtime.backend import NodeError, NodeOutputs
 from filmc.runtime.colour.ffmpeg_filters import filter_path
+from filmc.runtime.media_tools import stream_digest
 from filmc.runtime.profiles import EncodeArgs, ProfileError, encode_args
 from PIL import Image, ImageDraw
 
 from .drawing import font, save_png, wrap
 from .encode_audio import AUDIO_BITEXACT, CEILING_DBTP, REPORT_NAME, plan_audio, write_report
+from .filtergraph import GRAPHS, RGB, YUV420
+from .picture_scan import (
+    SCAN_NAME,
+    has_loopback_decoding,
+    loopback_args,
+    parse_scan,
+    scan_picture,
+    write_scan,
+)
 from .tools import BITEXACT, ffmpeg, fps_fraction, objects_root, timebase
 
 ENCODER_THREADS = 2
@@ -145,7 +155,9 @@ def encode_video(params: dict[str, Any], outputs: list[str], picture: NodeOutput
     props, args = _profile_args(params, output_stem(outputs))
     width, height = params["resolution"]
     frames, fps = int(params["frames"]), params["fps"]
-    graph = picture.path("filtergraph.txt").read_text(encoding="utf-8").rstrip().rstrip(";")
+    yuv420p = args.yuv420p_tail is not None and GRAPHS[YUV420.name] in picture.files
+    graph_name, tail = (GRAPHS[YUV420.name], args.yuv420p_tail) if yuv420p else (GRAPHS[RGB.name], args.filter_tail)
+    graph = picture.path(graph_name).read_text(encoding="utf-8").rstrip().rstrip(";")
     statements = [graph]
     video = "[v]"
     if props.get("subtitles") == "burn":
@@ -154,16 +166,29 @@ def encode_video(params: dict[str, Any], outputs: list[str], picture: NodeOutput
         cues = parse_srt(subtitles.path("subtitles.srt").read_text(encoding="utf-8"), fps)
         band_lines, band = subtitle_band(cues, frames, width, height, fps, scratch)
         statements += band_lines
-        statements.append(f"[v][subs]overlay=x=0:y={height - band}:format=gbrp[vsub]")
+        if yuv420p:
+            statements.append(f"[subs]{YUV420.convert(YUV420.alpha)}[subs420]")
+            statements.append(f"[v][subs420]overlay=x=0:y={height - band}:format={YUV420.overlay}[vsub]")
+        else:
+            statements.append(f"[v][subs]overlay=x=0:y={height - band}:format=gbrp[vsub]")
         video = "[vsub]"
-    statements.append(f"{video}{args.filter_tail}[vout]")
+    statements.append(f"{video}{tail}[vout]")
     script = scratch / "graph.txt"
     script.write_text(";\n".join(statements) + "\n", encoding="utf-8")
     target = workdir / args.output_name
     target.parent.mkdir(parents=True, exist_ok=True)
-    ffmpeg(["-filter_complex_threads", str(max(1, threads)), "-/filter_complex", script, "-map", "[vout]", "-an",
-            "-fps_mode:v", "passthrough", *args.video, *args.muxer, *BITEXACT, "-map_metadata", "-1", target],
-           cwd=objects_root(picture))
+    encode = ["-filter_complex_threads", str(max(1, threads)), "-/filter_complex", script, "-map", "[vout]", "-an",
+              "-fps_mode:v", "passthrough", *args.video, *args.muxer, *BITEXACT, "-map_metadata", "-1", target]
+    if SCAN_NAME not in outputs:
+        ffmpeg(encode, cwd=objects_root(picture))
+    elif has_loopback_decoding():  # the encoder's own output, decoded and scanned as it is made
+        log = ffmpeg(encode + loopback_args(), cwd=objects_root(picture), loglevel="info")
+        write_scan(workdir, parse_scan(log.stderr.decode("utf-8", "replace"), fps, frames), "loopback decode")
+    else:
+        ffmpeg(encode, cwd=objects_root(picture))
+        written = (["-framerate", fps, "-start_number", "0", "-i", str(target)] if args.sidecar_audio
+                   else ["-i", str(target)])
+        write_scan(workdir, scan_picture(written, fps, frames), "decode of the written stream")
     if not (workdir / outputs[0].rstrip("/")).exists():
         raise NodeError(f"encode {params['profile']}: ffmpeg wrote no {outputs[0]}")
 
@@ -184,7 +209,7 @@ def encode(params: dict[str, Any], outputs: list[str], video: NodeOutputs, audio
     (encode_audio), both copied as they are, plus sidecars; an image sequence gets the mix beside it."""
     stem = output_stem(outputs)
     props, args = _profile_args(params, stem)
-    encoded = next(iter(video.files.values()))
+    encoded = next(path for name, path in video.files.items() if name != SCAN_NAME)
     if args.sidecar_audio:  # an image sequence: its frames (hard-linked; cached objects never change) and the mix
         if mix is None:
             raise NodeError(f"profile {params['profile']} writes its sound beside the frames but the plan gave no mix")
@@ -205,6 +230,8 @@ def encode(params: dict[str, Any], outputs: list[str], video: NodeOutputs, audio
         cmd += [*audio_options, *_stream_copy_video(args), *args.muxer, *BITEXACT, "-map_metadata", "-1",
                 "-metadata", f"title={params.get('title', '')}", target]
         ffmpeg(cmd, cwd=scratch)
+    if SCAN_NAME in outputs:
+        _link_or_copy(str(video.path(SCAN_NAME)), str(workdir / SCAN_NAME))
     if subtitles is not None and props.get("subtitles") == "sidecar":
         for ext in ("srt", "vtt"):
             name = f"{stem}.{ext}"
@@ -228,6 +255,8 @@ def encode_audio(params: dict[str, Any], outputs: list[str], mix: NodeOutputs, w
                        target_lufs, scratch, float(params.get("true_peak_dbtp", CEILING_DBTP)))
     if args.lossy_audio:  # already encoded and measured: these bytes are the ones delivered
         shutil.move(audio.inputs[-1], workdir / stream)
+        # QC reads this measurement instead of metering the film again when its audio has these packets.
+        audio.report["stream_sha256"] = stream_digest(workdir / stream, "audio")
     else:
         ffmpeg([*audio.inputs, "-map", "0:a:0", *audio.codec, *AUDIO_BITEXACT, "-map_metadata", "-1",
                 *(["-rf64", "auto"] if stream.endswith(".wav") else []), workdir / stream], cwd=scratch)

@@ -8,11 +8,12 @@ meter (the sound engine's independent meter): every delivered programme (each
 export's audio, a sequence's sidecar WAV, the mix) must read at or under the
 true-peak ceiling, lossy or not, and within LOUDNESS_TOLERANCE_LU of its target.
 Each encode's own true-peak record (what the encoder measured, how often it
-re-limited) is listed beside QC's reading. The picture is
-scanned once for black (blackdetect: 98% of pixels under 5% luma) and frozen
-stretches (freezedetect: -60 dB for 2 s) and each is checked against the edit's
-intended black (fades, dips) and stills (shots where nothing moves) when the
-plan gives QC the assembled edit; without it they are listed, unjudged.
+re-limited) is listed beside QC's reading. Each output's picture was scanned
+for black (blackdetect: 98% of pixels under 5% luma) and frozen stretches
+(freezedetect: -60 dB for 2 s) as it was encoded (picture_scan.py); QC checks
+each stretch against the edit's intended black (fades, dips) and stills (shots
+where nothing moves) when the plan gives QC the assembled edit; without it they
+are listed, unjudged. An encode without a scan (another backend's) is scanned here.
 
 Severity: `error` for what the plan fixes exactly (frames, duration, rate, size,
 codec, tags) and for the delivery's true peak, `warning` for measurements with
@@ -22,7 +23,6 @@ tolerances (loudness among them: see LOUDNESS_SEVERITY).
 from __future__ import annotations
 
 import json
-import re
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from fractions import Fraction
@@ -33,11 +33,12 @@ import av
 from filmc.runtime.backend import NodeOutputs
 from filmc.runtime.colour.cube import atomic_write_text
 from filmc.runtime.colour.tags import FFMPEG_TAGS
-from filmc.runtime.media_tools import ffmpeg_exe, probe
+from filmc.runtime.media_tools import probe, stream_digest
 from filmc.runtime.profiles import SEQUENCE_CONTAINERS
 from filmc.runtime.sound import SoundError, measure_ebur128
 
 from .encode_audio import read_report
+from .picture_scan import read_scan, scan_picture
 from .tools import fps_fraction
 
 VIDEO_DECODERS = {"h264": {"h264"}, "h265": {"hevc"}, "prores": {"prores"}, "dnxhr": {"dnxhd"},
@@ -45,9 +46,6 @@ VIDEO_DECODERS = {"h264": {"h264"}, "h265": {"hevc"}, "prores": {"prores"}, "dnx
                   "dpx": {"dpx"}}
 AUDIO_DECODERS = {"aac": {"aac"}, "opus": {"opus", "libopus"}, "pcm": {"pcm_s24le", "pcm_s16le", "pcm_s32le"}}
 CONTAINER_FORMATS = {"mp4": "mp4", "mov": "mov", "mxf": "mxf", "webm": "webm", "mkv": "matroska"}
-BLACK_FILTER = "blackdetect=d=0:pic_th=0.98:pix_th=0.05"
-FREEZE_SECONDS = 2
-FREEZE_FILTER = f"freezedetect=n=-60dB:d={FREEZE_SECONDS}"
 LOUDNESS_TOLERANCE_LU = 0.5
 """Integrated loudness of every delivered programme within this of its target (a stricter plan wins)."""
 LOUDNESS_SEVERITY = "warning"
@@ -87,26 +85,6 @@ def video_packets(path: Path) -> tuple[int, int]:
     return count, size
 
 
-def scan_picture(args: list[str], fps: str, frames: int) -> dict[str, list[list[int]]]:
-    """Black and frozen stretches of a picture, as [first, end) frame ranges."""
-    from filmc.runtime.backend import run_tool
-
-    proc = run_tool([ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "info", *args, "-map", "0:v:0",
-                     "-vf", f"{BLACK_FILTER},{FREEZE_FILTER}", "-an", "-f", "null", "-"])
-    text = proc.stderr.decode("utf-8", "replace")
-    rate = fps_fraction(fps)
-
-    def frame(seconds: str) -> int:
-        return min(frames, round(Fraction(seconds) * rate))
-
-    black = [[frame(a), min(frames, frame(b) + 1 if frame(b) >= frames - 1 else frame(b))]
-             for a, b in re.findall(r"black_start:([\d.]+) black_end:([\d.]+)", text)]
-    starts = [frame(s) for s in re.findall(r"freeze_start: ([\d.]+)", text)]
-    ends = [frame(s) for s in re.findall(r"freeze_end: ([\d.]+)", text)]
-    frozen = [[s, ends[k] if k < len(ends) else frames] for k, s in enumerate(starts)]
-    return {"black": black, "frozen": frozen}
-
-
 def uncovered(interval: list[int], allowed: list[list[int]], slack: int = 1) -> int:
     """How many frames of `interval` lie outside every allowed range (each widened by `slack`)."""
     start, end = interval
@@ -143,9 +121,10 @@ def check_profile(entry: dict[str, Any], encode: NodeOutputs, expect: dict[str, 
     outputs = sorted(encode.files)
     result: dict[str, Any] = {"profile": entry["profile"], "checks": checks}
     if container in SEQUENCE_CONTAINERS:
-        folder = encode.path(outputs[0])
+        name = next(o for o in outputs if o.endswith("/"))
+        folder = encode.path(name)
         files = _sequence_files(folder, container)
-        result["file"] = outputs[0]
+        result["file"] = name
         _check(checks, "frames", len(files) == frames, frames, len(files))
         if not files:
             return result
@@ -157,8 +136,8 @@ def check_profile(entry: dict[str, Any], encode: NodeOutputs, expect: dict[str, 
         wavs = sorted(folder.glob("*.wav"))
         result["sidecar_audio"] = wavs[0].name if wavs else None
         _check(checks, "sidecar audio", bool(wavs), "a WAV beside the frames", result["sidecar_audio"])
-        result["scan_input"] = ["-framerate", fps, "-start_number", "0", "-i",
-                                str(folder / f"frame_%06d.{container}")]
+        result["scan"] = read_scan(encode.directory) or ["-framerate", fps, "-start_number", "0", "-i",
+                                                         str(folder / f"frame_%06d.{container}")]
         if wavs:
             result["loudness_file"] = wavs[0]
         return result
@@ -201,8 +180,30 @@ def check_profile(entry: dict[str, Any], encode: NodeOutputs, expect: dict[str, 
             result["audio_true_peak"] = record
             _check(checks, "encode true-peak control", True, None, record.get("true_peak_dbtp"), "info",
                    encode_record_text(record))
-    result["scan_input"] = ["-i", str(path)]
+            measured = recorded_measurement(record, path)
+            if measured is not None:
+                result["loudness_measured"] = measured
+    result["scan"] = read_scan(encode.directory) or ["-i", str(path)]
     return result
+
+
+@dataclass(frozen=True)
+class RecordedLoudness:
+    """The audio encode's own ebur128 reading of the stream the delivered file carries."""
+
+    integrated_lufs: float
+    true_peak_dbtp: float
+
+
+def recorded_measurement(record: dict[str, Any], delivered: Path) -> RecordedLoudness | None:
+    """The encode's measurement when the delivered file's audio packets are the ones it measured
+    (same bytes, same reading), else None: QC then meters the file itself."""
+    digest = record.get("stream_sha256")
+    if digest is None or record.get("integrated_lufs") is None or record.get("true_peak_dbtp") is None:
+        return None
+    if stream_digest(delivered, "audio") != digest:
+        return None
+    return RecordedLoudness(float(record["integrated_lufs"]), float(record["true_peak_dbtp"]))
 
 
 SILENT_LUFS = -69.0
@@ -230,8 +231,9 @@ def _loudness(checks: list[Check], measured: Future, target: float, tolerance: f
     except SoundError as exc:
         _check(checks, "loudness", False, target, None, "error", str(exc))
         return
+    meter = "ebur128 by the audio encode, of these packets" if isinstance(m, RecordedLoudness) else "ebur128"
     _check(checks, "true peak", m.true_peak_dbtp <= peak, peak, m.true_peak_dbtp, "error",
-           f"dBTP (ebur128), ceiling {peak:+.1f}")
+           f"dBTP ({meter}), ceiling {peak:+.1f}")
     if m.integrated_lufs <= SILENT_LUFS:
         _check(checks, "integrated loudness", True, target, m.integrated_lufs, "info", "silent programme")
         return
@@ -240,7 +242,8 @@ def _loudness(checks: list[Check], measured: Future, target: float, tolerance: f
 
 
 MEASUREMENTS_AT_ONCE = 3
-"""ffmpeg measurements QC runs at once (loudness of each output and of the mix, the picture scan)."""
+"""ffmpeg measurements QC runs at once (loudness of the mix and of each output its encode did not
+measure, the picture of an encode that came without a scan)."""
 BAKE_TARGET_CODES = 2.0
 """The most a grade's bake may err on in-gamut chart colours, in 10-bit codes."""
 MATCH_TARGET_DELTA_E = 3.0
@@ -320,31 +323,35 @@ def run_qc(params: dict[str, Any], encodes: list[NodeOutputs], mix: NodeOutputs,
     tolerance = min(float(expect.get("loudness_tolerance_lu", LOUDNESS_TOLERANCE_LU)), LOUDNESS_TOLERANCE_LU)
     peak = float(expect.get("true_peak_dbtp", -1.0))
     profiles = []
-    scanned: dict[str, Any] | None = None
     # Each measurement is one single-threaded ffmpeg run: started together, they share the cores
     # QC has at the end of a build instead of queueing behind each other.
     with ThreadPoolExecutor(max_workers=MEASUREMENTS_AT_ONCE) as pool:
         mix_measured = pool.submit(measure_ebur128, mix.path("mix.wav"))
-        scan: Future | None = None
         checked = []
         for entry, encode in zip(params["profiles"], encodes, strict=True):
             result = check_profile(entry, encode, expect)
-            measured = pool.submit(measure_ebur128, result.pop("loudness_file")) if "loudness_file" in result else None
-            scan_input = result.pop("scan_input", None)
-            if scan is None and scan_input is not None:
-                scan = pool.submit(scan_picture, scan_input, expect["fps"], int(expect["frames"]))
-                scanned = {"profile": entry["profile"]}
-            checked.append((entry, result, measured))
-        for entry, result, measured in checked:
+            measured: Future | None = None
+            if "loudness_measured" in result:
+                measured = Future()
+                measured.set_result(result.pop("loudness_measured"))
+                result.pop("loudness_file", None)
+            elif "loudness_file" in result:
+                measured = pool.submit(measure_ebur128, result.pop("loudness_file"))
+            scan = result.pop("scan", None)
+            if isinstance(scan, list):  # no scan came with the encode: decode its picture here
+                scan = pool.submit(scan_picture, scan, expect["fps"], int(expect["frames"]))
+            checked.append((entry, result, measured, scan))
+        for entry, result, measured, scan in checked:
             if measured is not None:
                 target = float(entry.get("loudness_lufs") or expect["loudness_lufs"])
                 _loudness(result["checks"], measured, target, tolerance, peak)
+            if scan is not None:
+                result["picture_scan"] = scan.result() if isinstance(scan, Future) else scan
+                result["checks"] += judge_picture(result["picture_scan"], edit, expect["fps"])
             profiles.append(result)
         mix_checks: list[Check] = []
         _loudness(mix_checks, mix_measured, float(expect["loudness_lufs"]), tolerance, peak)
-        if scan is not None and scanned is not None:
-            scanned |= scan.result()
-    picture_checks = judge_picture(scanned, edit, expect["fps"]) if scanned else []
+    picture_checks: list[Check] = []
     colour, colour_checks = colour_report(grades or [])
     colour["footage"], footage_checks = footage_report(conforms or [])
     picture_checks += colour_checks + footage_checks
@@ -359,7 +366,7 @@ def run_qc(params: dict[str, Any], encodes: list[NodeOutputs], mix: NodeOutputs,
         "profiles": [{**p, "checks": [asdict(c) for c in p["checks"]]} for p in profiles],
         "mix": {"checks": [asdict(c) for c in mix_checks]},
         "colour": colour,
-        "picture": {"scanned": scanned, "judged_against_edit": edit is not None,
+        "picture": {"judged_against_edit": edit is not None,
                     "checks": [asdict(c) for c in picture_checks]},
     }
     atomic_write_text(out, json.dumps(report, indent=1, sort_keys=True, default=str))

@@ -34,9 +34,11 @@ def timebase(fps: str) -> str:
 
 
 def ffmpeg(args: Sequence[str | Path], *, cwd: Path | None = None, timeout_s: float | None = None,
-           input_bytes: bytes | None = None):
-    """Run ffmpeg quietly (errors only); failures become NodeErrors carrying its stderr."""
-    argv: list[str | Path] = [ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y", *args]
+           input_bytes: bytes | None = None, loglevel: str = "error"):
+    """Run ffmpeg quietly (errors only, unless a filter's findings are wanted from its log);
+    failures become NodeErrors carrying its stderr."""
+    argv: list[str | Path] = [ffmpeg_exe(), "-nostdin", "-hide_banner", "-nostats", "-loglevel", loglevel, "-y",
+                              *args]
     return run_tool(argv, cwd=cwd, timeout_s=timeout_s, input_bytes=input_bytes)
 
 

@@ -68,14 +68,19 @@ def film_facts(film: Path, scale: float) -> tuple[int, str, int, int]:
     return layout(result.film).total_frames, h.fps, w, hgt
 
 
-def video_args() -> list[str]:
-    """web_mp4's video arguments exactly as the preview encode passes them."""
+def web_mp4_args():
+    """web_mp4's encode arguments exactly as the preview encode builds them."""
     from filmc.runtime.preview.encode import ENCODER_THREADS
     from filmc.runtime.profiles import encode_args
 
     props = {"container": "mp4", "video": "h264", "video_profile": "high", "pixel_format": "yuv420p", "crf": 20,
              "preset": "medium", "colour": "rec709"}
-    return encode_args("floor", props, threads=ENCODER_THREADS).video
+    return encode_args("floor", props, threads=ENCODER_THREADS)
+
+
+def video_args() -> list[str]:
+    """web_mp4's video arguments exactly as the preview encode passes them."""
+    return web_mp4_args().video
 
 
 def floor(frames: int, fps: str, w: int, h: int, out: Path) -> float:
@@ -162,12 +167,13 @@ def bench_edit(repeat: int, moviepy_python: str | None, results: dict) -> None:
         film.write_text(edit_film(), encoding="utf-8")
         cold = filmc("build", str(film), "--scale", "1", "--cache", str(tmp / "cache"), "-o", str(tmp / "out"))
         objects = tmp / "cache" / "objects"
-        (graph,) = list(objects.glob("*/*/filtergraph.txt"))
+        # The graph web_mp4's encode runs: composited in 4:2:0, so its tail only tags the frames.
+        (graph,) = list(objects.glob("*/*/filtergraph_yuv420p.txt"))
         total = EDIT_SHOTS * EDIT_FRAMES - (EDIT_SHOTS - 1) * EDIT_DISSOLVE
         tail = "scale=out_color_matrix=bt709:out_range=tv,setparams=color_primaries=bt709:color_trc=bt709" \
                ":colorspace=bt709:range=tv,format=yuv420p"
         script = tmp / "filmc_graph.txt"
-        script.write_text(graph.read_text().rstrip() + f";\n[v]{tail}[vout]\n")
+        script.write_text(graph.read_text().rstrip() + f";\n[v]{web_mp4_args().yuv420p_tail}[vout]\n")
         filmc_cmd = [ffmpeg_exe(), "-v", "error", "-y", "-/filter_complex", str(script), "-map", "[vout]",
                      "-fps_mode:v", "passthrough", *video_args(), str(tmp / "filmc.mp4")]
         filmc_walls = [timed(filmc_cmd, cwd=objects) for _ in range(repeat)]

@@ -71,10 +71,12 @@ def test_topological_order_and_outputs(plan: RenderPlan) -> None:
     assert set(plan.outputs) == {"picture", "mix", "subtitles", "contact_sheet", "qc", "web_mp4", "prores_422"}
     by_id = plan.by_id()
     assert by_id[plan.outputs["web_mp4"]].outputs == ["lowering_fixture.mp4", "audio_true_peak.json",
-                                                      "lowering_fixture.srt", "lowering_fixture.vtt"]
-    assert by_id[plan.outputs["prores_422"]].outputs == ["lowering_fixture.mov", "audio_true_peak.json"]
+                                                      "picture_scan.json", "lowering_fixture.srt",
+                                                      "lowering_fixture.vtt"]
+    assert by_id[plan.outputs["prores_422"]].outputs == ["lowering_fixture.mov", "audio_true_peak.json",
+                                                         "picture_scan.json"]
     video = by_id[by_id[plan.outputs["web_mp4"]].inputs[0]]  # the video stream is encoded apart from the sound
-    assert video.op == "encode_video" and video.outputs == ["video.mp4"]
+    assert video.op == "encode_video" and video.outputs == ["video.mp4", "picture_scan.json"]
     assert not any(by_id[i].op in ("mix", "speech") for i in video.inputs)
     assert by_id[plan.outputs["qc"]].op == "qc"
 

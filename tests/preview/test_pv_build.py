@@ -13,7 +13,8 @@ import numpy as np
 import opentimelineio as otio
 import pytest
 from filmc.runtime.media_tools import ffmpeg_exe
-from filmc.runtime.preview.qc import judge_picture, scan_picture
+from filmc.runtime.preview.picture_scan import has_loopback_decoding, scan_picture
+from filmc.runtime.preview.qc import judge_picture
 from pv_support import (
     REPO,
     TWO_SHOTS,
@@ -152,6 +153,15 @@ def test_transitions_are_frame_accurate(tmp_path: Path) -> None:
     assert all(c.ok for c in judge_picture(scan, edit, fps))
     unplanned = {**edit, "intended_black": []}
     assert not all(c.ok for c in judge_picture(scan, unplanned, fps))
+    # The scan the encode made of its own stream as it encoded it is the scan of the delivered file,
+    # and QC judged it.
+    recorded = json.loads(built.file("picture_scan.json").read_text())
+    assert recorded.pop("method") == ("loopback decode" if has_loopback_decoding() else "decode of the written stream")
+    assert recorded == scan
+    qc = json.loads(built.file("qc.json").read_text())
+    (profile,) = qc["profiles"]
+    assert profile["picture_scan"]["black"] == scan["black"]
+    assert [c["ok"] for c in profile["checks"] if c["name"].endswith("outside intended")] == [True, True]
 
 
 CLAP = """\
@@ -318,3 +328,81 @@ def test_burnt_in_subtitles_appear_during_their_cue(tmp_path: Path) -> None:
     during = np.abs(burnt[(first + last) // 2][band] - plain[(first + last) // 2][band]).mean()
     before = np.abs(burnt[first - 4][band] - plain[first - 4][band]).mean()
     assert during > 8 and during > 4 * before, (during, before)  # before: lossy coding noise only
+
+
+LAYOUTS = """\
+film "Layouts" {
+  resolution 160x90
+  fps 24
+  loudness -14 LUFS
+  export web_mp4
+}
+
+transition fade_to_rust "Fade to rust" {
+  effect fade_out
+  colour #b04020
+}
+
+character ana "Ana" {
+  look "a woman in a green coat"
+}
+
+location yard "Yard" {
+  look "a courtyard at dusk"
+}
+
+scene one "One" at yard, dusk with ana {
+  fade_in 6f
+  shot a: medium 24f on ana { camera handheld; action "Ana waits." }
+  dip_to_white 8f
+  shot b: wide 24f { camera push_in; action "The yard." }
+  wipe right 6f
+  shot c: close_up 24f on ana { camera pan_left; action "Ana turns." }
+  dip_to_black 6f
+  shot d: wide 24f { camera static; action "Empty." }
+  fade_to_rust 8f
+}
+"""
+
+
+def _yuv_frames(graph: Path, tail: str, objects: Path, out: Path) -> np.ndarray:
+    script = out.with_suffix(".txt")
+    script.write_text(graph.read_text().rstrip().rstrip(";") + f";\n[v]{tail}[vout]\n")
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-y", "-/filter_complex", str(script), "-map", "[vout]",
+                    "-f", "rawvideo", str(out)], cwd=objects, check=True)
+    return np.fromfile(out, dtype=np.uint8)
+
+
+def test_the_yuv_layout_composites_the_rgb_picture(tmp_path: Path) -> None:
+    """A 4:2:0 BT.709 profile's picture is composited in YUV (filtergraph_yuv420p.txt): its frames match
+    the RGB graph's converted at the end, through a handheld move, a push-in, a pan, a wipe, dips to
+    white and black (made in RGB: xfade dips YUV to full-range black) and a fade to a colour (made in
+    RGB: older ffmpeg fades take BT.601 weights), and stay within legal levels."""
+    from filmc.runtime.profiles import encode_args
+
+    film = write_film(tmp_path / "film", "layouts.film", LAYOUTS)
+    built = run_build(film, tmp_path / "out", tmp_path / "cache")
+    assert built.code == 0, built.stderr
+    (assemble,) = [r[0] for r in query(built.cache, "SELECT id FROM nodes WHERE op = 'assemble'")]
+    objects = built.cache / "objects"
+    folder = objects / assemble[:2] / assemble
+    args = encode_args("x", {"video": "h264", "pixel_format": "yuv420p", "colour": "rec709"})
+    assert args.yuv420p_tail is not None
+    rgb = _yuv_frames(folder / "filtergraph.txt", args.filter_tail, objects, tmp_path / "rgb.yuv")
+    yuv = _yuv_frames(folder / "filtergraph_yuv420p.txt", args.yuv420p_tail, objects, tmp_path / "yuv.yuv")
+    w, h = 160, 90
+    size = w * h * 3 // 2
+    frames, _ = timeline_frames(film)
+    assert rgb.size == yuv.size == frames * size
+    rgb, yuv = rgb.reshape(frames, size).astype(np.float64), yuv.reshape(frames, size).astype(np.float64)
+    luma = slice(0, w * h)
+    mse = ((rgb[:, luma] - yuv[:, luma]) ** 2).mean(axis=1)
+    psnr = 10 * np.log10(255**2 / np.maximum(mse, 1e-10))
+    assert psnr.min() >= 35, (psnr.argmin(), psnr.min())
+    assert np.median(psnr) >= 45, np.median(psnr)
+    assert yuv[:, luma].min() >= 16 and yuv[:, luma].max() <= 235  # legal levels, dips included
+    # The last frame is the fade's colour in both layouts (rust, within a code or two).
+    assert np.abs(rgb[-1] - yuv[-1]).max() <= 2
+    # The delivered film was composited in YUV.
+    movie = decoded_frames(built.file("layouts.mp4"), "yuv420p")
+    assert len(movie) == frames

@@ -101,7 +101,7 @@ def test_only_dry_run_clean_backends_doctor(tmp_path: Path) -> None:
     backends = _filmc("backends", "--json")
     assert backends.returncode == 0
     preview = next(b for b in json.loads(backends.stdout) if b["name"] == "preview")
-    assert preview["version"] == "preview-3" and "encode" in preview["ops"] and len(preview["ops"]) == 17
+    assert preview["version"] == "preview-4" and "encode" in preview["ops"] and len(preview["ops"]) == 17
     doctor = _filmc("doctor", "--json")
     assert doctor.returncode == 0, doctor.stdout
     info = json.loads(doctor.stdout)

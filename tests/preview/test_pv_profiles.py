@@ -10,6 +10,7 @@ both encoders undershoot: 70-90% of the target at this size.)
 
 from __future__ import annotations
 
+import json
 import subprocess
 from fractions import Fraction
 from pathlib import Path
@@ -82,6 +83,12 @@ def test_every_stdlib_profile(tmp_path: Path) -> None:
             a = c.streams.audio[0]
             assert (a.sample_rate, a.channels) == (48000, 2)
             assert abs(a.duration * a.time_base - Fraction(FRAMES, 24)) < Fraction(1, 1000)
+    # Every output's picture was scanned as it was encoded, and QC judged each scan.
+    qc = json.loads(built.file("qc.json").read_text())
+    assert sorted(p["profile"].removeprefix("std.") for p in qc["profiles"]) == sorted(names)
+    for p in qc["profiles"]:
+        assert p["picture_scan"]["method"] in ("loopback decode", "decode of the written stream"), p["profile"]
+        assert [c["ok"] for c in p["checks"] if c["name"].endswith("outside intended")] == [True, True], p
     # Sidecar subtitles sit beside each film that asks for them.
     assert built.file("two_shots_web_mp4.srt").is_file() and built.file("two_shots_web_vp9.vtt").is_file()
 

@@ -23,7 +23,8 @@ from filmc.runtime.preview.motion import (
     layer_size,
     slow_move_stretches,
 )
-from filmc.runtime.preview.qc import judge_picture, scan_picture
+from filmc.runtime.preview.picture_scan import SCAN_NAME, has_loopback_decoding, scan_picture
+from filmc.runtime.preview.qc import judge_picture
 from filmc.runtime.preview.sound_ops import frames_of
 from filmc.runtime.sound import to_srt
 from hypothesis import given, settings
@@ -196,3 +197,51 @@ def test_picture_ops_preload_without_the_sound_engine() -> None:
             "print(sorted(m for m in sys.modules if m.startswith('scipy')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]", out
+
+
+@pytest.mark.parametrize("loopback", [True, False])
+def test_encode_video_scans_the_stream_it_encodes(tmp_path, monkeypatch, loopback: bool) -> None:
+    """encode_video records the black and frozen stretches of its own output: by decoding the encoder's
+    output in the same ffmpeg run where ffmpeg can (7.1+), else by decoding the written file. Both
+    give what a scan of the delivered file gives."""
+    import json
+
+    from filmc.runtime.backend import NodeOutputs
+    from filmc.runtime.preview import encode
+
+    if loopback and not has_loopback_decoding():
+        pytest.skip("this ffmpeg has no loopback decoders")
+    monkeypatch.setattr(encode, "has_loopback_decoding", lambda: loopback)
+    assembled = tmp_path / "objects" / "ab" / "abcd"
+    assembled.mkdir(parents=True)
+    # 1 s black, then 3 s of one still picture (frozen), then 2 s of noise (neither).
+    graph = ("color=c=black:s=64x36:r=24:d=1,format=gbrp[a];color=c=0x3060c0:s=64x36:r=24:d=3,format=gbrp[b];"
+             "nullsrc=s=64x36:r=24:d=2,geq=random(1)*255:128:128,format=gbrp[c];"
+             "[a][b][c]concat=n=3:v=1:a=0,settb=expr=1/24,setpts=N[v]\n")
+    (assembled / "filtergraph.txt").write_text(graph)
+    (assembled / "filtergraph_yuv420p.txt").write_text(graph.replace("format=gbrp", "format=yuv420p"))
+    picture = NodeOutputs("abcd", "assemble", "assemble", assembled,
+                          {name: assembled / name for name in ("filtergraph.txt", "filtergraph_yuv420p.txt")})
+    settings = {"container": "mp4", "video": "h264", "video_profile": "high", "pixel_format": "yuv420p", "crf": 20,
+                "preset": "medium", "colour": "rec709"}
+    params = {"profile": "std.web_mp4", "settings": settings, "resolution": [64, 36], "frames": 144, "fps": "24"}
+    out, scratch = tmp_path / "out", tmp_path / "scratch"
+    out.mkdir()
+    scratch.mkdir()
+    encode.encode_video(params, ["video.mp4", SCAN_NAME], picture, None, out, scratch, 2)
+    recorded = json.loads((out / SCAN_NAME).read_text())
+    assert recorded.pop("method") == ("loopback decode" if loopback else "decode of the written stream")
+    assert recorded == scan_picture(["-i", str(out / "video.mp4")], "24", 144)
+    assert recorded["black"] == [[0, 24]]
+    assert [24, 96] in recorded["frozen"] and all(end <= 96 for _, end in recorded["frozen"]), recorded
+
+
+def test_loopback_decoding_is_known_from_the_release(monkeypatch) -> None:
+    from filmc.runtime import media_tools
+    from filmc.runtime.preview import picture_scan
+
+    for version, expected in (("6.1.1-3ubuntu5", False), ("7.0.2", False), ("7.1", True), ("n9.0.2-17-g2a57", True)):
+        monkeypatch.setattr(picture_scan, "ffmpeg", lambda v=version: media_tools.Ffmpeg("ffmpeg", v, "system"))
+        picture_scan.has_loopback_decoding.cache_clear()
+        assert picture_scan.has_loopback_decoding() is expected, version
+    picture_scan.has_loopback_decoding.cache_clear()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -19,7 +20,7 @@ import pytest
 from filmc.compiler.plan import AUDIO_STREAM_SUFFIX
 from filmc.runtime.backend import NodeError, NodeOutputs
 from filmc.runtime.build import qc_summary
-from filmc.runtime.media_tools import ffmpeg_exe
+from filmc.runtime.media_tools import ffmpeg_exe, stream_digest
 from filmc.runtime.preview import encode_audio
 from filmc.runtime.preview.encode import encode, encode_video
 from filmc.runtime.preview.encode import encode_audio as encode_audio_op
@@ -281,3 +282,26 @@ def test_the_encode_params_can_name_a_lower_ceiling(mastered, tmp_path) -> None:
     m = measure_ebur128(plan.inputs[1])
     assert plan.report["ceiling_dbtp"] == -2.5 and plan.report["relimited"]
     assert m.true_peak_dbtp <= -2.5 and abs(m.integrated_lufs - before.integrated_lufs) <= 0.5, (before, m)
+
+
+def test_qc_reads_the_encode_measurement_only_for_the_packets_it_measured(deliveries, mastered, tmp_path) -> None:
+    """QC takes the audio encode's ebur128 reading when the delivered file carries the very packets it
+    measured (a stream copy), and meters the file itself when they differ."""
+    path = deliveries["std.web_mp4"]
+    record = json.loads((path.parent / REPORT_NAME).read_text(encoding="utf-8"))
+    assert record["stream_sha256"] == stream_digest(path, "audio")
+    fresh = measure_ebur128(path)
+    report = run_qc(qc_params("std.web_mp4"), [node(path.parent, "encode", [path.name])], mastered[0], None,
+                    tmp_path / "qc.json")
+    (peak,) = checks_named(report, "true peak")
+    assert peak["measured"] == fresh.true_peak_dbtp and "by the audio encode" in peak["detail"]
+    # The same file beside a record of other packets (and a made-up reading): QC measures it.
+    other = tmp_path / "dd" / "ddother"
+    other.mkdir(parents=True)
+    shutil.copyfile(path, other / path.name)
+    (other / REPORT_NAME).write_text(json.dumps({**record, "stream_sha256": "0" * 64, "true_peak_dbtp": -9.9}),
+                                     encoding="utf-8")
+    report = run_qc(qc_params("std.web_mp4"), [node(other, "encode", [path.name])], mastered[0], None,
+                    tmp_path / "qc2.json")
+    (peak,) = checks_named(report, "true peak")
+    assert peak["measured"] == fresh.true_peak_dbtp and "by the audio encode" not in peak["detail"]
