@@ -17,7 +17,7 @@ from fractions import Fraction
 from pathlib import Path
 
 MIN_SYSTEM_MAJOR = 6
-NEEDED_ENCODERS = ("libx264", "libx265", "prores_ks", "dnxhd", "libvpx-vp9", "libsvtav1", "aac", "libopus",
+NEEDED_ENCODERS = ("libx264", "libx265", "prores_ks", "dnxhd", "libvpx-vp9", "libsvtav1", "magicyuv", "aac", "libopus",
                    "exr", "dpx", "pcm_s24le")
 NEEDED_FILTERS = ("xfade", "lut3d", "zoompan", "overlay", "drawtext", "ebur128", "loudnorm", "setparams")
 

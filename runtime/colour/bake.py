@@ -42,7 +42,7 @@ import numpy as np
 import PyOpenColorIO as ocio
 
 from .chain import ColourChain
-from .cube import Cube, apply_cube_numpy, file_transform, lattice_inputs, read_cube, write_cube
+from .cube import Cube, apply_cube_numpy, lattice_inputs, lut_transform, read_cube, write_cube
 from .display import encode, output_linear_transform, toe
 from .ffmpeg_filters import lut1d_filter, lut3d_filter, run_filter
 from .grade import Grade
@@ -215,7 +215,7 @@ def apply_bake(image: np.ndarray, bake: Bake | StagedBake, engine: Engine = "oci
         for p in paths:
             out = apply_cube_numpy(out, read_cube(p))
         return out
-    group = ocio.GroupTransform([file_transform(p) for p in paths])
+    group = ocio.GroupTransform([lut_transform(p) for p in paths])
     return apply_processor(cpu_processor(group), image)
 
 
@@ -613,7 +613,7 @@ class StagedBake:
 def _apply_file(image: np.ndarray, path: Path, engine: Engine) -> np.ndarray:
     if engine == "numpy":
         return apply_cube_numpy(image, read_cube(path))
-    return apply_processor(cpu_processor(file_transform(path)), image)
+    return apply_processor(cpu_processor(lut_transform(path)), image)
 
 
 def bake_scene_source(chain: ColourChain, out_dir: str | os.PathLike[str], *, index: SceneIndex | None = None,

@@ -103,7 +103,8 @@ def lab_to_xyz(lab: np.ndarray, white: np.ndarray) -> np.ndarray:
     fz = fy - lab[..., 2] / 200.0
 
     def inverse(f: np.ndarray) -> np.ndarray:
-        return np.where(f**3 > _LAB_EPSILON, f**3, (116.0 * f - 16.0) / _LAB_KAPPA)
+        cubed = f**3
+        return np.where(cubed > _LAB_EPSILON, cubed, (116.0 * f - 16.0) / _LAB_KAPPA)
 
     y = np.where(lab[..., 0] > _LAB_KAPPA * _LAB_EPSILON, fy**3, lab[..., 0] / _LAB_KAPPA)
     return np.stack([inverse(fx), y, inverse(fz)], axis=-1) * white

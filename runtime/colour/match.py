@@ -110,6 +110,23 @@ class LabTransfer:
 
 
 @dataclass(frozen=True)
+class LabStats:
+    """What matching needs of a picture: its trimmed mean and spread in L*a*b* and its plain mean colour.
+    A scene's reference serves every shot matched to it, so callers may keep these instead of its pixels."""
+
+    trimmed_mean: np.ndarray
+    trimmed_std: np.ndarray
+    mean: np.ndarray
+
+
+def lab_stats(frames: np.ndarray, working: str = "ACEScg", trim: float = TRIM) -> LabStats:
+    """`frames` (scene-linear working RGB) summarised for match_shot."""
+    lab = working_to_lab(_samples(frames), _linear_working(working))
+    trimmed_mean, trimmed_std = trimmed_stats(lab, trim)
+    return LabStats(trimmed_mean, trimmed_std, lab.mean(axis=0))
+
+
+@dataclass(frozen=True)
 class ShotMatch:
     """One shot's correction to its scene's reference, with QC numbers."""
 
@@ -128,19 +145,20 @@ def mean_lab(frames: np.ndarray, working: str = "ACEScg") -> np.ndarray:
 
 def match_shot(
     frames: np.ndarray,
-    reference: np.ndarray,
+    reference: np.ndarray | LabStats,
     *,
     working: str = "ACEScg",
     shot: str = "",
     trim: float = TRIM,
     max_scale: float = MAX_SCALE,
 ) -> ShotMatch:
-    """Match `frames` (H x W x 3 or F x H x W x 3, scene-linear working RGB) to `reference`."""
+    """Match `frames` (H x W x 3 or F x H x W x 3, scene-linear working RGB) to `reference` (the same kind of
+    picture, or its lab_stats with the same working space and trim)."""
     w = _linear_working(working)
     src_lab = working_to_lab(_samples(frames), w)
-    ref_lab = working_to_lab(_samples(reference), w)
+    ref = reference if isinstance(reference, LabStats) else lab_stats(reference, w, trim)
     src_mean, src_std = trimmed_stats(src_lab, trim)
-    ref_mean, ref_std = trimmed_stats(ref_lab, trim)
+    ref_mean, ref_std = ref.trimmed_mean, ref.trimmed_std
     scale = np.where(src_std > 1e-6, ref_std / np.maximum(src_std, 1e-6), 1.0)
     scale = np.clip(scale, 1.0 / max_scale, max_scale)
     correction = LabTransfer(
@@ -149,7 +167,7 @@ def match_shot(
         tuple(float(v) for v in ref_mean),
         tuple(float(v) for v in scale),
     )
-    ref_colour = ref_lab.mean(axis=0)
+    ref_colour = ref.mean
     before = float(delta_e_2000(src_lab.mean(axis=0), ref_colour))
     corrected = correction.apply(lab_to_working(src_lab, w))
     after = float(delta_e_2000(working_to_lab(corrected, w).mean(axis=0), ref_colour))
@@ -162,5 +180,5 @@ def match_scene(
     """Match every shot of a scene to the shot named `reference` (which gets the identity)."""
     if reference not in shots:
         raise KeyError(f"reference shot {reference!r} is not among the scene's shots: {', '.join(shots)}")
-    ref = shots[reference]
+    ref = lab_stats(shots[reference], working)
     return {name: match_shot(frames, ref, working=working, shot=name) for name, frames in shots.items()}

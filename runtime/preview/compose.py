@@ -22,9 +22,10 @@ import math
 from pathlib import Path
 from typing import Any
 
+from filmc.atomic import write_bytes
 from PIL import Image, ImageDraw
 
-from .drawing import cover_fit, font, hue_colour, save_png, wrap
+from .drawing import cover_fit, font, hue_colour, png_bytes, save_png, wrap
 from .motion import layer_size
 
 ANGLE_SHIFT = {"low": (1.2, 0.0), "worms_eye": (1.4, 0.0), "high": (1.2, 1.0), "overhead": (1.4, 1.0),
@@ -44,17 +45,38 @@ def compose_layers(params: dict[str, Any], plate: Path, portraits: dict[int, Pat
     width, height = params["resolution"]
     lw, lh = layer_size(width, height)
     angle = _short(params.get("angle"))
-    with Image.open(plate) as img:
-        img.load()
-        background = _background(img.convert("RGB"), lw, lh, angle)
     subjects = Image.new("RGBA", (lw, lh), (0, 0, 0, 0))
     _place_subjects(subjects, params, portraits, width, height)
     if angle == "dutch":
-        background = _tilt(background, fill=None)
         subjects = _tilt(subjects, fill=(0, 0, 0, 0))
-    save_png(background, out_dir / "background.png")
+    write_bytes(out_dir / "background.png", background_png(plate, lw, lh, angle))
     save_png(subjects, out_dir / "subjects.png")
     save_png(burn_in(params, width, height), out_dir / "burnin.png")
+
+
+_BACKGROUNDS: dict[tuple[Any, ...], bytes] = {}
+_BACKGROUNDS_KEPT = 8
+"""The shots of a location share its plate, and most share its framing too (the short example's 22 shots draw
+6 distinct backgrounds): the PNG is kept per plate file (immutable in the cache; the key holds its size and
+modification time), layer size and angle."""
+
+
+def background_png(plate: Path, lw: int, lh: int, angle: str) -> bytes:
+    """background.png's bytes: the plate fitted to the layer, shifted for the angle, tilted if dutch."""
+    st = plate.stat()
+    key = (str(plate), st.st_size, st.st_mtime_ns, lw, lh, angle)
+    data = _BACKGROUNDS.get(key)
+    if data is None:
+        with Image.open(plate) as img:
+            img.load()
+            background = _background(img.convert("RGB"), lw, lh, angle)
+        if angle == "dutch":
+            background = _tilt(background, fill=None)
+        data = png_bytes(background)
+        if len(_BACKGROUNDS) >= _BACKGROUNDS_KEPT:
+            _BACKGROUNDS.pop(next(iter(_BACKGROUNDS)))
+        _BACKGROUNDS[key] = data
+    return data
 
 
 def _background(plate: Image.Image, lw: int, lh: int, angle: str) -> Image.Image:

@@ -21,8 +21,9 @@ Measured against colour-science's decoding, zscale is exact where swscale is
 1-4 10-bit codes dark on YUV -> float and maps float 1.0 to 256 on float ->
 8-bit; swscale remains the fallback for an
 ffmpeg without zscale. Exactly `frames` frames are written: a source that ends
-early holds its last frame. The intermediate is lossless FFV1 (gbrp) in
-`clip.mov`, tagged with the output space, so only media shots are encoded twice.
+early holds its last frame. The intermediate is lossless planar RGB (MagicYUV,
+`INTERMEDIATE`) in `clip.mov`, tagged with the output space, so only media
+shots are encoded twice.
 
 `conform.json`, beside the clip, records what QC reports: the tags read, the
 space used and why, the decoding, and the conversion (None when there is
@@ -65,6 +66,11 @@ from filmc.runtime.media_tools import capabilities, ffmpeg_exe, probe
 from .tools import BITEXACT, ffmpeg, seconds_text
 
 SIDECAR = "conform.json"
+INTERMEDIATE = ["-c:v", "magicyuv", "-pred", "gradient", "-slices", "4", "-pix_fmt", "gbrp"]
+"""The lossless codec of conformed and graded clips. Measured on 96 frames of 640x360: MagicYUV encodes in
+0.11 CPU-s and decodes in 0.07 where FFV1 (level 3) took 0.43 and 0.34, for files twice as large (13.7 MB
+against 6.4); the pixels are the same, and every frame is a keyframe. The slice count is pinned: MagicYUV's
+default follows the machine's CPU count, and the same film must give the same bytes everywhere."""
 
 
 def _sha256(path: Path) -> str:
@@ -130,8 +136,8 @@ def _ffmpeg_argv(args: list[str]) -> list[str]:
 def convert_exactly(params: dict[str, Any], source: Path, source_size: tuple[int, int], decode: Decoding,
                     converted: Conversion, output: str, zscale: bool, out: Path, threads: int) -> dict[str, Any]:
     """The conform with the exact chain in Python: one ffmpeg decodes into float RGB on a pipe, each frame goes
-    through `converted.chain` (OCIO, float32), a second ffmpeg rounds, tags and writes FFV1. For conversions
-    no bake reaches the accuracy target on; returns how many frames it converted (the rest are held)."""
+    through `converted.chain` (OCIO, float32), a second ffmpeg rounds, tags and writes the intermediate. For
+    conversions no bake reaches the accuracy target on; returns how many frames it converted (the rest are held)."""
     width, height = params["resolution"]
     frames = int(params["frames"])
     start = Fraction(str(params.get("in_seconds") or "0"))
@@ -146,8 +152,8 @@ def convert_exactly(params: dict[str, Any], source: Path, source_size: tuple[int
             writer = subprocess.Popen(_ffmpeg_argv([
                 "-f", "rawvideo", "-pix_fmt", "gbrpf32le", "-s", f"{width}x{height}", "-framerate",
                 str(params["fps"]), "-i", "pipe:0", "-vf", ",".join(finish_filters(params, output, zscale)),
-                "-frames:v", str(frames), "-c:v", "ffv1", "-level", "3", "-pix_fmt", "gbrp",
-                "-threads", str(max(1, threads)), *BITEXACT, "-f", "mov", str(out)]),
+                "-frames:v", str(frames), *INTERMEDIATE, "-threads", str(max(1, threads)), *BITEXACT,
+                "-f", "mov", str(out)]),
                 stdin=subprocess.PIPE, stderr=encode_log)
             assert reader.stdout is not None and writer.stdin is not None
             done = 0
@@ -206,8 +212,8 @@ def conform_clip(params: dict[str, Any], film: str, out: Path, threads: int) -> 
         filters = conform_filters(params, size, decode, converted, output, zscale)
         start = Fraction(str(params.get("in_seconds") or "0"))
         ffmpeg(["-ss", seconds_text(start), "-i", str(source), "-map", "0:v:0", "-an", "-sn", "-dn",
-                "-vf", ",".join(filters), "-frames:v", str(frames), "-c:v", "ffv1", "-level", "3", "-pix_fmt",
-                "gbrp", "-threads", str(max(1, threads)), *BITEXACT, "-f", "mov", str(out)])
+                "-vf", ",".join(filters), "-frames:v", str(frames), *INTERMEDIATE, "-threads", str(max(1, threads)),
+                *BITEXACT, "-f", "mov", str(out)])
     counted = probe(out, count_frames=True).video()
     if counted is None or counted.frames != frames:
         raise NodeError(f"shot {shot}: conformed clip has {counted.frames if counted else 0} frames, "

@@ -13,6 +13,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from filmc.runtime.backend import NodeOutputs
 from PIL import Image, ImageDraw
 
@@ -21,16 +22,42 @@ from .motion import evaluate
 from .tools import fps_fraction, objects_root
 
 
-def _layer_frame(path: Path, layer: dict[str, Any], n: int, width: int, height: int) -> Image.Image:
+def _layer_frame(path: Path, layer: dict[str, Any], n: int, width: int, height: int,
+                 opaque: bool = False) -> Image.Image:
+    """The layer as the camera frames it at frame `n`, in RGBA; `opaque` allows RGB for an RGB picture (no
+    alpha to lose: Pillow resamples RGBA premultiplied, which at full alpha is the same arithmetic)."""
     with Image.open(path) as img:
         img.load()
-        image = img.convert("RGBA")
+        image = img if opaque and img.mode == "RGB" else img.convert("RGBA")
     k = evaluate(layer["zoom"], n)
     cw, ch = width / k, height / k
     cx = image.width / 2 + evaluate(layer["x"], n) / k
     cy = image.height / 2 + evaluate(layer["y"], n) / k
     box = (cx - cw / 2, cy - ch / 2, cx + cw / 2, cy + ch / 2)
     return image.resize((width, height), Image.Resampling.BILINEAR, box=box)
+
+
+def _clip_frame(clip: Path, index: int) -> np.ndarray | None:
+    """Frame `index` of the clip as RGB codes (its last frame if it is shorter; None if it has none): decoded
+    from the keyframe before it where the codec allows (a graded clip's every frame is one), else by decoding
+    every frame up to it."""
+    import av
+
+    from .grading import _frame_from_keyframe
+
+    with av.open(str(clip)) as container:
+        stream = container.streams.video[0]
+        if 0 <= index < int(stream.frames or 0):
+            found = _frame_from_keyframe(container, stream, index)
+            if found is not None:
+                return found
+    with av.open(str(clip)) as container:
+        frame = None
+        for k, decoded in enumerate(container.decode(video=0)):
+            frame = decoded
+            if k >= index:
+                break
+        return None if frame is None else frame.to_ndarray(format="rgb24")
 
 
 def shot_frame(info: dict[str, Any], root: Path, grade: NodeOutputs, width: int, height: int,
@@ -41,22 +68,16 @@ def shot_frame(info: dict[str, Any], root: Path, grade: NodeOutputs, width: int,
     src = graded_source(grade, info)
     middle = int(info["frames"]) // 2
     if src["kind"] == "clip":
-        import av
-
-        with av.open(str(root / src["clip"])) as container:
-            frame = None
-            for k, decoded in enumerate(container.decode(video=0)):
-                frame = decoded
-                if k >= middle:
-                    break
-            if frame is None:
-                picture = Image.new("RGB", (width, height))
-            else:
-                picture = frame.to_image().convert("RGB").resize((width, height), Image.Resampling.BILINEAR)
+        frame = _clip_frame(root / src["clip"], middle)
+        if frame is None:
+            picture = Image.new("RGB", (width, height))
+        else:
+            picture = Image.fromarray(frame).resize((width, height), Image.Resampling.BILINEAR)
     else:
         layers = src["layers"]
-        picture = _layer_frame(root / layers["background"], src["background"], middle, width, height)
+        picture = _layer_frame(root / layers["background"], src["background"], middle, width, height, True)
         if not src.get("subjects_empty"):
+            picture = picture.convert("RGBA")
             picture.alpha_composite(_layer_frame(root / layers["subjects"], src["subjects"], middle, width, height))
         picture = picture.convert("RGB")
     return picture.resize(size, Image.Resampling.LANCZOS)

@@ -7,6 +7,7 @@ the clock or the process, so the same film paints the same pixels everywhere.
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import struct
 import zlib
@@ -125,13 +126,19 @@ def save_png(image: Image.Image, path: str | os.PathLike[str]) -> Path:
     measured on painted layers, burn-ins and contact sheets, Pillow's adaptive per-row filters leave
     files within 8% of that size at this zlib level and take twice as long to write and to read back.
     Other pictures (palettes, 16-bit, ICC profiles, tRNS) go through Pillow."""
-    data = _unfiltered_png(image)
     with replacing(path) as out:
-        if data is None:
-            image.save(out, format="PNG", compress_level=PNG_COMPRESS_LEVEL)
-        else:
-            out.write(data)
+        out.write(png_bytes(image))
     return Path(path)
+
+
+def png_bytes(image: Image.Image) -> bytes:
+    """The bytes save_png writes for `image`."""
+    data = _unfiltered_png(image)
+    if data is None:
+        buffer = io.BytesIO()
+        image.save(buffer, format="PNG", compress_level=PNG_COMPRESS_LEVEL)
+        data = buffer.getvalue()
+    return data
 
 
 _PNG_COLOUR_TYPES = {"L": 0, "RGB": 2, "LA": 4, "RGBA": 6}

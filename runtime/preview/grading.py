@@ -10,13 +10,14 @@ while the colorimetric one is, so an almost-neutral grade looks almost neutral.
 Where the grade runs is what makes it cheap:
 - a painted shot is two still layers (background, subjects) moved by the camera
   in assembly, so the grade node grades the two stills through the exact OCIO
-  chain (no bake, no error; ~0.05 s per 800x450 layer) and assembly runs no colour
+  chain (no bake, no error; ~0.01 s per 800x450 layer) and assembly runs no colour
   filter at all. Grading the layers instead of the composite differs only on the
   subjects' soft alpha edges; the burn-in layer stays ungraded.
 - footage is graded frame by frame: the chain is baked (1D shaper, 65^3
   tetrahedral LUT, 1D output encoding; runtime/colour/bake.py), applied in float
-  by one ffmpeg pass into a graded FFV1 clip, and the bake's error against the
-  exact chain on a chart (measure_bake) is kept in grade.json for QC.
+  by one ffmpeg pass into a graded lossless clip (conform.INTERMEDIATE), and the
+  bake's error against the exact chain on a chart (measure_bake) is kept in
+  grade.json for QC.
 - an identity grade (neutral, no match) links its inputs: nothing is computed.
 grade.cube (33^3) is the chain for thumbnails of other backends and for tools.
 
@@ -31,6 +32,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +50,7 @@ from filmc.runtime.colour.cube import (
     write_cube,
 )
 from filmc.runtime.colour.grade import Grade, GradeError
-from filmc.runtime.colour.match import LabTransfer, ShotMatch, match_shot
+from filmc.runtime.colour.match import LabStats, LabTransfer, ShotMatch, lab_stats, match_shot
 from filmc.runtime.colour.spaces import ColourSpaceError, convert, space
 
 from .tools import objects_root, ref
@@ -83,13 +85,40 @@ def shot_source(source: NodeOutputs) -> dict[str, Any]:
     raise NodeError(f"grade cannot take a {source.op} node as its source")
 
 
-def _composite(background: Path, subjects: Path, resolution: tuple[int, int]) -> np.ndarray:
-    """Subjects over background, cropped to the frame the camera sees at rest (the layers' centre)."""
+def _file_key(path: Path) -> tuple[str, int, int]:
+    st = path.stat()
+    return str(path), st.st_size, st.st_mtime_ns
+
+
+_LOADED: dict[tuple[str, int, int], Any] = {}
+_LOADED_KEPT = 4
+"""A painted shot's two layers are read for its match picture and again to be graded: kept decoded between
+the two (cached objects never change; the key holds each file's size and modification time)."""
+
+
+def _loaded(path: Path) -> Any:
+    """The picture at `path`, decoded (a Pillow image that callers must not modify)."""
     from PIL import Image
 
-    with Image.open(background) as bg, Image.open(subjects) as fg:
-        picture = bg.convert("RGBA")
-        picture.alpha_composite(fg.convert("RGBA").resize(picture.size))
+    key = _file_key(path)
+    image = _LOADED.get(key)
+    if image is None:
+        with Image.open(path) as opened:
+            opened.load()
+            image = opened
+        if len(_LOADED) >= _LOADED_KEPT:
+            _LOADED.pop(next(iter(_LOADED)))
+        _LOADED[key] = image
+    return image
+
+
+def _composite(background: Path, subjects: Path, resolution: tuple[int, int]) -> np.ndarray:
+    """Subjects over background, cropped to the frame the camera sees at rest (the layers' centre)."""
+    picture = _loaded(background).convert("RGBA")
+    fg = _loaded(subjects)
+    if fg.mode != "RGBA" or fg.size != picture.size:
+        fg = fg.convert("RGBA").resize(picture.size)
+    picture.alpha_composite(fg)
     width, height = min(resolution[0], picture.width), min(resolution[1], picture.height)
     left, top = (picture.width - width) // 2, (picture.height - height) // 2
     return _small(picture.convert("RGB").crop((left, top, left + width, top + height)))
@@ -119,7 +148,7 @@ def _middle_frame(clip: Path) -> np.ndarray:
 
 
 def _frame_from_keyframe(container: Any, stream: Any, index: int) -> np.ndarray | None:
-    """Frame `index` decoded from the last keyframe before it (conformed FFV1 holds one every 12):
+    """Frame `index` decoded from the last keyframe before it (a conformed clip's every frame is one):
     only for codecs that never reorder frames, whose packets come in display order. None where that
     cannot be shown (reordering codec, out-of-order or missing timestamps, a short stream)."""
     if stream.codec_context.codec.reorder:
@@ -157,6 +186,10 @@ def _decoded_middle(clip: Path) -> np.ndarray:
 
 def match_picture(outputs: NodeOutputs, resolution: tuple[int, int]) -> np.ndarray:
     """A shot's representative picture (H x W x 3 display codes, 0-1) from its compose, animate or conform."""
+    return _cached_picture(_picture_files(outputs), resolution)
+
+
+def _picture_files(outputs: NodeOutputs) -> tuple[Path, ...]:
     if outputs.op == "compose":
         files = (outputs.path("background.png"), outputs.path("subjects.png"))
     elif outputs.op == "animate":
@@ -167,7 +200,7 @@ def match_picture(outputs: NodeOutputs, resolution: tuple[int, int]) -> np.ndarr
         files = (outputs.path("clip.mov"),)
     else:
         raise NodeError(f"shot match cannot read pictures from a {outputs.op} node")
-    return _cached_picture(files, resolution)
+    return files
 
 
 _PICTURES: dict[tuple[Any, ...], np.ndarray] = {}
@@ -176,19 +209,42 @@ _PICTURES_KEPT = 16
 holds each file's size and modification time besides."""
 
 
+def _picture_key(files: tuple[Path, ...], resolution: tuple[int, int]) -> tuple[Any, ...]:
+    return (resolution, *(_file_key(f) for f in files))
+
+
+def _read_picture(files: tuple[Path, ...], resolution: tuple[int, int]) -> np.ndarray:
+    return _middle_frame(files[0]) if len(files) == 1 else _composite(files[0], files[1], resolution)
+
+
 def _cached_picture(files: tuple[Path, ...], resolution: tuple[int, int]) -> np.ndarray:
-    key: tuple[Any, ...] = (resolution,)
-    for f in files:
-        st = f.stat()
-        key += (str(f), st.st_size, st.st_mtime_ns)
+    key = _picture_key(files, resolution)
     picture = _PICTURES.get(key)
     if picture is None:
-        picture = _middle_frame(files[0]) if len(files) == 1 else _composite(files[0], files[1], resolution)
+        picture = _read_picture(files, resolution)
         picture.setflags(write=False)
         if len(_PICTURES) >= _PICTURES_KEPT:
             _PICTURES.pop(next(iter(_PICTURES)))
         _PICTURES[key] = picture
     return picture
+
+
+_REFERENCES: dict[tuple[Any, ...], LabStats] = {}
+_REFERENCES_KEPT = 16
+"""A scene's reference serves every shot matched to it: its match statistics are kept, keyed like _PICTURES
+and by the conversion into the working space."""
+
+
+def _reference_stats(reference: NodeOutputs, resolution: tuple[int, int], display: str, lin: str) -> LabStats:
+    files = _picture_files(reference)
+    key = (*_picture_key(files, resolution), display, lin)
+    stats = _REFERENCES.get(key)
+    if stats is None:
+        stats = lab_stats(convert(_cached_picture(files, resolution), display, lin), lin)
+        if len(_REFERENCES) >= _REFERENCES_KEPT:
+            _REFERENCES.pop(next(iter(_REFERENCES)))
+        _REFERENCES[key] = stats
+    return stats
 
 
 def _linear(working: str) -> str:
@@ -199,9 +255,8 @@ def shot_match(shot: str, source: NodeOutputs, reference: NodeOutputs, display: 
                resolution: tuple[int, int]) -> ShotMatch:
     """The shot's correction to the reference, from their pictures in the scene-linear working space."""
     lin = _linear(working)
-    frames = convert(match_picture(source, resolution), display, lin)
-    target = convert(match_picture(reference, resolution), display, lin)
-    return match_shot(frames, target, working=lin, shot=shot)
+    frames = convert(_read_picture(_picture_files(source), resolution), display, lin)
+    return match_shot(frames, _reference_stats(reference, resolution, display, lin), working=lin, shot=shot)
 
 
 def grade_shot(params: dict[str, Any], source: NodeOutputs, film: str, workdir: Path,
@@ -292,10 +347,10 @@ def _grade_still(chain: ColourChain, source: Path, target: Path) -> None:
 
     from .drawing import save_png
 
-    with Image.open(source) as img:
-        source_mode = img.mode
-        mode = "RGBA" if "A" in img.getbands() else "RGB"
-        pixels = np.asarray(img.convert(mode))
+    img = _loaded(source)
+    source_mode = img.mode
+    mode = "RGBA" if "A" in img.getbands() else "RGB"
+    pixels = np.asarray(img if img.mode == mode else img.convert(mode))
     if mode == "RGB":
         result = grade_codes(chain, pixels.reshape(-1, 3)).reshape(pixels.shape)
     else:
@@ -320,14 +375,27 @@ def grade_codes(chain: ColourChain, codes: np.ndarray) -> np.ndarray:
     if len(colours) <= 1 << 16:
         # Each pixel's colour number from a table over all 2^24 codes: only the pages of colours present
         # are touched, and one gather beats unique's argsort or a binary search per pixel.
-        slots = np.empty(1 << 24, dtype=np.uint16)
+        slots = _colour_slots()
         slots[colours] = np.arange(len(colours), dtype=np.uint16)
         index = slots[packed]
     else:
         index = np.searchsorted(colours, packed)
     rgb = np.stack([(colours >> 16) & 255, (colours >> 8) & 255, colours & 255], axis=-1).astype(np.float32)
     graded = np.clip(chain.apply(rgb / 255.0), 0.0, 1.0) * 255.0 + 0.5
-    return graded.astype(np.uint8)[index]
+    return np.take(graded.astype(np.uint8), index, axis=0)  # take: 4x faster than indexing rows here
+
+
+_SLOTS = threading.local()
+
+
+def _colour_slots() -> np.ndarray:
+    """grade_codes' table over all 2^24 colours, kept for the thread (nodes run in threads with
+    `processes=False`): a fresh one faults in its pages on every still (1.1 of its 1.4 ms). Only entries
+    just written are read, so old contents do no harm."""
+    table = getattr(_SLOTS, "table", None)
+    if table is None:
+        table = _SLOTS.table = np.empty(1 << 24, dtype=np.uint16)
+    return table
 
 
 def in_float(grade: str, pix_fmt: str) -> str:
@@ -350,9 +418,10 @@ def _in_float_rounded(stages: str) -> str:
 
 
 def _grade_clip(bake: Bake, clip: Path, workdir: Path, frames: int, threads: int) -> list[dict[str, str]]:
-    """The conformed clip through the baked stages, in float, into a graded FFV1 clip.mov."""
+    """The conformed clip through the baked stages, in float, into a graded lossless clip.mov."""
     from filmc.runtime.media_tools import probe
 
+    from .conform import INTERMEDIATE
     from .tools import BITEXACT, ffmpeg
 
     stages = []
@@ -364,8 +433,8 @@ def _grade_clip(bake: Bake, clip: Path, workdir: Path, frames: int, threads: int
             stages.append({"filter": "lut3d" if kind == "cube" else "lut1d", "file": name})
     chain = ",".join(f"{s['filter']}=file={s['file']}:interp={'tetrahedral' if s['filter'] == 'lut3d' else 'linear'}"
                      for s in stages)
-    ffmpeg(["-i", str(clip), "-map", "0:v:0", "-vf", _in_float_rounded(chain), "-c:v", "ffv1", "-level", "3",
-            "-pix_fmt", "gbrp", "-threads", str(max(1, threads)), *BITEXACT, "-f", "mov", "clip.mov"], cwd=workdir)
+    ffmpeg(["-i", str(clip), "-map", "0:v:0", "-vf", _in_float_rounded(chain), *INTERMEDIATE,
+            "-threads", str(max(1, threads)), *BITEXACT, "-f", "mov", "clip.mov"], cwd=workdir)
     counted = probe(workdir / "clip.mov", count_frames=True).video()
     if counted is None or counted.frames != frames:
         raise NodeError(f"graded clip has {counted.frames if counted else 0} frames, expected {frames}")

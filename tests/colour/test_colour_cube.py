@@ -227,3 +227,46 @@ def test_bulk_and_line_by_line_reading_agree(tmp_path, rng):
     for t in tables[1:]:
         assert t.tobytes() == tables[0].tobytes()
     np.testing.assert_array_equal(tables[0].transpose(2, 1, 0, 3).reshape(-1, 3), values)
+
+
+def _ocio_pixels(transform, image: np.ndarray) -> np.ndarray:
+    from filmc.runtime.colour.spaces import apply_processor, cpu_processor
+
+    return apply_processor(cpu_processor(transform), image)
+
+
+@pytest.mark.parametrize(("size", "is_3d", "decimals"), [(17, True, 6), (65, True, 7), (4096, False, 8), (7, False, 6)])
+def test_lut_transform_is_bit_identical_to_the_file(tmp_path, rng, size: int, is_3d: bool, decimals: int) -> None:
+    """lut_transform builds OCIO's LUT from the table read_cube holds instead of the file: the same
+    pixels to the bit, whether the table was remembered by write_cube or parsed from the file."""
+    from filmc.runtime.colour.cube import _READ, file_transform, lut_transform
+
+    if is_3d:
+        table = wavy_table(size)
+    else:
+        ramp = np.linspace(0.0, 1.0, size)[:, None]
+        table = np.concatenate([ramp**0.45, ramp**1.8, np.sqrt(ramp) * 0.9 + 0.05], axis=1)
+    path = write_cube(tmp_path / "t.cube", Cube(table), decimals=decimals)
+    image = np.concatenate([sample_image(rng).reshape(-1, 3), rng.random((4096, 3), dtype=np.float32) * 1.2 - 0.1])
+    expected = _ocio_pixels(file_transform(path), image)
+    assert not isinstance(lut_transform(path), type(file_transform(path)))
+    np.testing.assert_array_equal(_ocio_pixels(lut_transform(path), image), expected)
+    _READ.clear()  # parsed from the file this time
+    np.testing.assert_array_equal(_ocio_pixels(lut_transform(path), image), expected)
+
+
+def test_lut_transform_of_stdlib_luts_and_other_domains(tmp_path, rng) -> None:
+    """Every stdlib LUT gives file_transform's pixels; a LUT with its own domain goes through the file."""
+    from pathlib import Path
+
+    import PyOpenColorIO as ocio
+    from filmc.runtime.colour.cube import file_transform, lut_transform
+
+    image = rng.random((8192, 3), dtype=np.float32)
+    luts = sorted((Path(__file__).resolve().parents[2] / "stdlib" / "luts").glob("*.cube"))
+    assert luts
+    for lut in luts:
+        np.testing.assert_array_equal(_ocio_pixels(lut_transform(lut), image),
+                                      _ocio_pixels(file_transform(lut), image), err_msg=lut.name)
+    wide = write_cube(tmp_path / "wide.cube", Cube(wavy_table(9), domain_max=(2.0, 2.0, 2.0)))
+    assert isinstance(lut_transform(wide), ocio.FileTransform)

@@ -130,3 +130,15 @@ def test_correction_as_a_lut_and_inside_a_chain(scene, tmp_path):
 def test_unknown_reference_is_explained(scene):
     with pytest.raises(KeyError, match="reference shot 's09_001' is not among the scene's shots"):
         match_scene(scene, "s09_001")
+
+
+def test_a_reference_summarised_once_matches_like_its_pixels(scene):
+    """Grading keeps a scene reference's lab_stats for every shot matched to it: the same correction
+    and QC numbers, to the bit, as matching against its pixels."""
+    from filmc.runtime.colour.match import lab_stats, match_shot
+
+    stats = lab_stats(scene["s01_001"], "ACEScg")
+    for name in ("s01_002", "s01_003"):
+        plain = match_shot(scene[name], scene["s01_001"], shot=name)
+        summarised = match_shot(scene[name], stats, shot=name)
+        assert summarised == plain

@@ -166,13 +166,7 @@ def decode_rgb(path: Path, frame: int = 0) -> np.ndarray:
     """One frame of a clip as float RGB 0-1 (RGB clips unconverted; YUV by its own tagged matrix)."""
     with av.open(str(path)) as container:
         for i, f in enumerate(container.decode(video=0)):
-            if i == frame:
-                fmt = "gbrp" if f.format.name.startswith("gbrp") else "rgb24"
-                if fmt == "gbrp":
-                    planes = f.to_ndarray(format="gbrp")
-                    if planes.shape[0] == 3:
-                        planes = np.moveaxis(planes, 0, -1)
-                    return planes[..., [2, 0, 1]].astype(np.float64) / 255.0
+            if i == frame:  # planar RGB (conformed clips) goes to rgb24 losslessly, in R, G, B order
                 return f.to_ndarray(format="rgb24").astype(np.float64) / 255.0
     raise ValueError(f"{path} has no frame {frame}")
 
