@@ -7,7 +7,8 @@ rendered at the sound engine's bed reference loudness and placed with
 Dialogue lines are placed by `place_dialogue` with their real lengths, the same
 rule the subtitles and the timeline use, so what you hear is what you read.
 The mix is exactly the picture's length, normalised to the film's loudness with
-a true-peak ceiling (runtime/sound `master`).
+a true-peak ceiling, its stems given the same static gain (runtime/sound `master`, done
+here with the stems scaled as they are written).
 """
 
 from __future__ import annotations
@@ -33,7 +34,6 @@ from filmc.runtime.sound import (
     file_bed,
     file_sfx,
     integrated_loudness,
-    master,
     mix_tracks,
     normalise_loudness,
     parse_delivery,
@@ -43,10 +43,10 @@ from filmc.runtime.sound import (
     spans_from_tracks,
     speak,
     write_srt,
-    write_stems,
     write_wav,
     write_webvtt,
 )
+from filmc.runtime.sound.dsp import db_to_gain
 
 from .tools import fps_fraction
 
@@ -177,17 +177,19 @@ def mix(params: dict[str, Any], inputs: list[NodeOutputs], workdir: Path) -> Non
                            "frames": frames_of(samples.shape[0], fps)})
     duration = float(Fraction(frames) / rate)
     try:
-        result = mix_tracks(tracks, duration, layout=str(params.get("layout") or "stereo"),
-                            dialogue_spans=spans_from_tracks(tracks))
-        result = master(result, float(params["loudness_lufs"]), float(params.get("true_peak_dbtp", -1.0)),
-                        in_place=True)
+        mixed = mix_tracks(tracks, duration, layout=str(params.get("layout") or "stereo"),
+                           dialogue_spans=spans_from_tracks(tracks))
+        # What `master` does, with the stems' static gain applied as they are written (same codes).
+        done = normalise_loudness(mixed.mix, float(params["loudness_lufs"]),
+                                  float(params.get("true_peak_dbtp", -1.0)))
     except SoundError as exc:
         raise NodeError(f"mix: {exc}") from None
     n = exact_samples(frames, fps)
-    write_wav(workdir / "mix.wav", _fit(result.mix, n))
-    write_stems(workdir / "stems", {bus: _fit(stem, n) for bus, stem in result.stems.items()})
-    report = {"target_lufs": float(params["loudness_lufs"]), "integrated_lufs": result.loudness_lufs,
-              "true_peak_dbtp": result.true_peak_dbtp, "gain_db": result.gain_db, "layout": result.layout,
+    write_wav(workdir / "mix.wav", _fit(done.samples, n))
+    for bus, stem in mixed.stems.items():
+        write_wav(workdir / "stems" / f"{bus}.wav", _fit(stem, n), gain=db_to_gain(done.gain_db))
+    report = {"target_lufs": float(params["loudness_lufs"]), "integrated_lufs": done.output_lufs,
+              "true_peak_dbtp": done.true_peak_dbtp, "gain_db": done.gain_db, "layout": mixed.layout,
               "sample_rate": SAMPLE_RATE, "frames": frames, "samples": n, "placements": placements}
     atomic_write_text(workdir / "loudness.json", json.dumps(report, indent=1, sort_keys=True))
 

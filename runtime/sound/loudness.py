@@ -8,6 +8,7 @@ integrated loudness sits on target (the limiter takes a little loudness away eac
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -15,7 +16,7 @@ import numpy as np
 import pyloudnorm
 from pyloudnorm.iirfilter import IIRfilter
 from scipy import signal
-from scipy.ndimage import maximum_filter1d, minimum_filter1d, uniform_filter1d
+from scipy.ndimage import minimum_filter1d, uniform_filter1d
 
 from .dsp import SAMPLE_RATE, as_frames, db_to_gain, gain_to_db, seconds_to_samples
 from .errors import SoundError
@@ -58,6 +59,9 @@ _ABSOLUTE_GATE_LUFS = -70.0
 _RELATIVE_GATE_LU = -10.0
 _STEPS_PER_CHUNK = 8  # the meter keeps the filter's state every 0.8 s for partial re-measurement
 _K_TAIL_S = 0.2  # the K filter's impulse response has fallen below 1e-21 of its peak by then
+
+Rows = Callable[[int, int], np.ndarray]
+"""``rows(start, stop)``: those frames of a result that is never held whole (a limited programme)."""
 
 
 def target_for_profile(profile: str) -> float:
@@ -192,10 +196,16 @@ class LoudnessMeter:
         ``curve`` equals ``gain`` wherever the limiter left the programme alone; only steps
         at or after a bent stretch, up to the filter's tail, are measured again from ``out``.
         """
+        frames = as_frames(out)
+        return self.loudness_of(lambda start, stop: frames[start:stop], gain, curve)
+
+    def loudness_of(self, rows: Rows, gain: float, curve: np.ndarray | None) -> float | None:
+        """:meth:`loudness_after` of a result given by ``rows(start, stop)``: only the rows it
+        measures again are made (see :func:`_limited_rows`)."""
         if curve is None or self.samples <= seconds_to_samples(0.4, self.rate):
             return self.loudness(gain)
         if self._odd_rate is not None:
-            return _pyloudnorm_lufs(loudness_channels(out), self.rate)
+            return _pyloudnorm_lufs(loudness_channels(rows(0, self.samples)), self.rate)
         energy = self.energy * (gain * gain)
         tail = seconds_to_samples(_K_TAIL_S, self.rate)
         # Each bent stretch is re-measured from the kept state at or before it to a step
@@ -208,10 +218,9 @@ class LoudnessMeter:
                 spans[-1][1] = max(spans[-1][1], stop)
             else:
                 spans.append([start, stop])
-        frames = as_frames(out)
         for start, stop in spans:
             zi = self.states[start // self.chunk] * gain
-            x = loudness_channels(frames[start:stop]).astype(np.float64)
+            x = loudness_channels(rows(start, stop)).astype(np.float64)
             weighted, _ = signal.sosfilt(self.sos, x, axis=0, zi=zi)
             part = _step_energies(weighted, self.step)
             first = start // self.step
@@ -230,14 +239,35 @@ def _runs(mask: np.ndarray, reach: int, merge_gap: int = 0) -> list[tuple[int, i
         edges = np.concatenate(([0], edges))
     if mask[-1]:
         edges = np.concatenate((edges, [n]))
+    widened = ((max(0, int(a) - reach), min(n, int(b) + reach)) for a, b in edges.reshape(-1, 2))
+    return _merge_runs(list(widened), merge_gap)
+
+
+def _merge_runs(runs: list[tuple[int, int]], merge_gap: int) -> list[tuple[int, int]]:
+    """Sorted [start, stop) runs, those less than ``merge_gap`` apart joined."""
     merged: list[list[int]] = []
-    for a, b in edges.reshape(-1, 2):
-        a, b = max(0, int(a) - reach), min(n, int(b) + reach)
+    for a, b in runs:
         if merged and a - merged[-1][1] < merge_gap:
             merged[-1][1] = max(merged[-1][1], b)
         else:
             merged.append([a, b])
     return [(a, b) for a, b in merged]
+
+
+def _max_outside(values: np.ndarray, runs: list[tuple[int, int]]) -> float:
+    """Largest of non-negative ``values`` outside sorted, disjoint [start, stop) ``runs`` (0 if none)."""
+    n = values.shape[0]
+    bounds = np.asarray(runs, dtype=np.intp).reshape(-1)
+    starts = np.concatenate(([0], bounds[1::2]))
+    stops = np.concatenate((bounds[0::2], [n]))
+    keep = stops > starts
+    if not keep.any():
+        return 0.0
+    # maximum.reduceat over start, stop, start, stop...: the even entries are the gaps' maxima.
+    edges = np.stack([starts[keep], stops[keep]], axis=1).reshape(-1)
+    if edges[-1] == n:
+        edges = edges[:-1]
+    return float(np.maximum.reduceat(values, edges)[0::2].max())
 
 
 def _phase_peaks(frames: np.ndarray, start: int, stop: int) -> np.ndarray:
@@ -322,14 +352,31 @@ def limiter_gain(required: np.ndarray, settings: LimiterSettings = LimiterSettin
 def _apply_limiter(
     frames: np.ndarray, envelope: np.ndarray, gain: float, ceiling_dbtp: float, settings: LimiterSettings
 ) -> tuple[np.ndarray, np.ndarray | None]:
-    """Gain then limit; returns the result and its gain curve (None where a plain gain sufficed).
+    """Gain then limit; returns the result and its gain curve (None where a plain gain sufficed)."""
+    curve = _limiter_curve(envelope, gain, ceiling_dbtp, settings)
+    return _limited_rows(frames, gain, curve)(0, frames.shape[0]), curve
+
+
+def _limited_rows(frames: np.ndarray, gain: float, curve: np.ndarray | None) -> Rows:
+    """``rows(start, stop)``: those rows of the limited result, ``frames`` times ``curve`` (or
+    ``gain``), the same values whether made alone or as part of the whole."""
+    if curve is None:
+        g = np.float32(gain)
+        return lambda start, stop: frames[start:stop] * g
+    return lambda start, stop: frames[start:stop] * curve[start:stop, None]
+
+
+def _limiter_curve(
+    envelope: np.ndarray, gain: float, ceiling_dbtp: float, settings: LimiterSettings
+) -> np.ndarray | None:
+    """The gain curve that limits the programme times ``gain`` (None where a plain gain suffices).
 
     Uses the envelope of the un-gained signal scaled by the gain: the envelope is linear in
     gain, so no new oversampling pass is needed.
     """
     ceiling = np.float32(db_to_gain(ceiling_dbtp))
     if float(envelope.max(initial=0.0)) * gain <= ceiling:
-        return frames * np.float32(gain), None
+        return None
     # In place where possible: for an hour-long programme each temporary is most of a gigabyte.
     required = envelope * np.float32(gain)
     np.maximum(required, np.float32(1e-30), out=required)
@@ -338,7 +385,7 @@ def _apply_limiter(
     curve = limiter_gain(required, settings)
     del required
     curve *= np.float32(gain)
-    return frames * curve[:, None], curve
+    return curve
 
 
 def _true_peak_after(out: np.ndarray, envelope: np.ndarray, gain: float, curve: np.ndarray | None) -> float:
@@ -348,15 +395,23 @@ def _true_peak_after(out: np.ndarray, envelope: np.ndarray, gain: float, curve: 
     output is the input times a constant, so its true peak is exactly ``gain`` times the input
     envelope. Only the stretches the limiter touched (plus the filter's reach) are measured again.
     """
+    frames = as_frames(out)
+    return _true_peak_of(lambda start, stop: frames[start:stop], frames.shape[0], envelope, gain, curve)
+
+
+def _true_peak_of(rows: Rows, n: int, envelope: np.ndarray, gain: float, curve: np.ndarray | None) -> float:
+    """:func:`_true_peak_after` of a result of ``n`` rows given by ``rows(start, stop)``."""
     if curve is None:
         peak = float(envelope.max(initial=0.0)) * gain
         return gain_to_db(peak) if peak > 0 else float("-inf")
-    touched = maximum_filter1d((curve < np.float32(gain) * np.float32(1 - 1e-6)).view(np.uint8), 2 * _PAD + 1) > 0
-    untouched = envelope[~touched]
-    peak = float(untouched.max()) * gain if untouched.size else 0.0
+    # Touched: within the filter's reach of a bent sample, each bent run widened by it either side.
+    touched = _runs(curve < np.float32(gain) * np.float32(1 - 1e-6), _PAD)
+    peak = _max_outside(envelope, touched) * gain
     # Runs less than a gating block apart are merged: fewer, larger oversampling calls.
-    for a, b in _runs(touched, 0, _MERGE_GAP):
-        peak = max(peak, float(_phase_peaks(as_frames(out), a, b).max()))
+    for a, b in _merge_runs(touched, _MERGE_GAP):
+        # The rows the oversampler reads (the filter's reach either side), made alone.
+        lo, hi = max(0, a - _PAD), min(n, b + _PAD)
+        peak = max(peak, float(_phase_peaks(rows(lo, hi), a - lo, b - lo).max()))
     return gain_to_db(peak) if peak > 0 else float("-inf")
 
 
@@ -382,17 +437,19 @@ class NormalisedAudio:
 def _loudness_search(
     frames: np.ndarray, envelope: np.ndarray, meter: LoudnessMeter, gain_db: float, target_lufs: float,
     ceiling_dbtp: float, max_iterations: int, settings: LimiterSettings,
-) -> tuple[np.ndarray, np.ndarray | None, float, float | None, int]:
-    """Secant search for the gain whose limited result measures ``target_lufs``."""
+) -> tuple[np.ndarray | None, float, float | None, int]:
+    """Secant search for the gain whose limited result measures ``target_lufs``: its gain curve
+    (None: a plain gain), gain, loudness and iterations. No attempt's result is made whole: the
+    meter re-measures only the rows the limiter bent."""
     history: list[tuple[float, float]] = []
     ceiling_gain_db = gain_db + MAX_EXTRA_GAIN_DB
-    best: tuple[np.ndarray, np.ndarray | None, float, float | None] | None = None
+    best: tuple[np.ndarray | None, float, float | None] | None = None
     for iteration in range(1, max_iterations + 1):
         best = None  # let the previous attempt go before the next is built
         gain = db_to_gain(gain_db)
-        out, curve = _apply_limiter(frames, envelope, gain, ceiling_dbtp, settings)
-        lufs = meter.loudness_after(out, float(np.float32(gain)), curve)
-        best = (out, curve, gain_db, lufs)
+        curve = _limiter_curve(envelope, gain, ceiling_dbtp, settings)
+        lufs = meter.loudness_of(_limited_rows(frames, gain, curve), float(np.float32(gain)), curve)
+        best = (curve, gain_db, lufs)
         if lufs is None or abs(lufs - target_lufs) <= LOUDNESS_TOLERANCE_LU:
             return (*best, iteration)
         slope = 1.0
@@ -400,7 +457,7 @@ def _loudness_search(
             slope = float(np.clip((gain_db - history[-1][0]) / (lufs - history[-1][1]), 1.0, 10.0))
         history.append((gain_db, lufs))
         gain_db = min(ceiling_gain_db, gain_db + (target_lufs - lufs) * slope)
-        del out, curve
+        del curve
     assert best is not None
     return (*best, max_iterations)
 
@@ -428,17 +485,21 @@ def normalise_loudness(
     gain_db = 0.0 if input_lufs is None or target_lufs is None else target_lufs - input_lufs
     margin_db = LIMITER_MARGIN_DB
     peak = float("-inf")
+    n = frames.shape[0]
     for _ in range(4):
         if input_lufs is None or target_lufs is None:
             gain = db_to_gain(gain_db)
-            out, curve = _apply_limiter(frames, envelope, gain, ceiling_dbtp - margin_db, settings)
-            output_lufs, iterations = meter.loudness_after(out, float(np.float32(gain)), curve), 0
+            curve = _limiter_curve(envelope, gain, ceiling_dbtp - margin_db, settings)
+            rows = _limited_rows(frames, gain, curve)
+            output_lufs, iterations = meter.loudness_of(rows, float(np.float32(gain)), curve), 0
         else:
-            out, curve, gain_db, output_lufs, iterations = _loudness_search(
+            curve, gain_db, output_lufs, iterations = _loudness_search(
                 frames, envelope, meter, gain_db, target_lufs, ceiling_dbtp - margin_db, max_iterations, settings,
             )
-        peak = _true_peak_after(out, envelope, db_to_gain(gain_db), curve)
+            rows = _limited_rows(frames, db_to_gain(gain_db), curve)
+        peak = _true_peak_of(rows, n, envelope, db_to_gain(gain_db), curve)
         if peak <= ceiling_dbtp - 0.01:
+            out = rows(0, n)  # the one whole result: the attempts were measured row by row
             result = out[:, 0] if x.ndim == 1 else out
             return NormalisedAudio(result, input_lufs, output_lufs, gain_db, peak, iterations)
         margin_db += peak - ceiling_dbtp + 0.05

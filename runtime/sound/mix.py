@@ -21,7 +21,7 @@ from scipy import signal
 
 from .beds import file_bed, render_bed
 from .delivery import Delivery, place_line
-from .dsp import SAMPLE_RATE, apply_fades, as_frames, db_to_gain, seconds_to_samples
+from .dsp import SAMPLE_RATE, apply_fades, as_frames, db_to_gain, fade_curve, seconds_to_samples
 from .errors import SoundError
 from .loudness import DEFAULT_CEILING_DBTP, DEFAULT_TARGET_LUFS, normalise_loudness
 from .tts import Speech
@@ -118,6 +118,26 @@ def duck_gain(start: int, n: int, spans: np.ndarray, ducking: Ducking, sample_ra
     return np.power(np.float32(10.0), -ducking.depth_db * depth / np.float32(20.0)).astype(np.float32)
 
 
+def _duck(block: np.ndarray, start: int, spans: np.ndarray, ducking: Ducking, sample_rate: int = SAMPLE_RATE) -> None:
+    """``block *= duck_gain(start, len(block), ...)[:, None]``, made and applied only within the
+    spans' reach: everywhere else that gain is exactly 1 (a bed is mostly not under dialogue)."""
+    n = block.shape[0]
+    if n == 0 or spans.size == 0 or ducking.depth_db == 0:
+        return
+    reach: list[list[int]] = []
+    for span_start, span_end in spans:  # sorted by start, as duck_gain's callers give them
+        i0 = max(0, int(np.floor((span_start - ducking.attack_s) * sample_rate)) - start)
+        i1 = min(n, int(np.ceil((span_end + ducking.release_s) * sample_rate)) - start + 1)
+        if i0 >= i1:
+            continue
+        if reach and i0 <= reach[-1][1]:
+            reach[-1][1] = max(reach[-1][1], i1)
+        else:
+            reach.append([i0, i1])
+    for i0, i1 in reach:
+        block[i0:i1] *= duck_gain(start + i0, i1 - i0, spans, ducking, sample_rate)[:, None]
+
+
 def _lfe(mono: np.ndarray) -> np.ndarray:
     sos = signal.butter(4, LFE_CUTOFF_HZ, btype="low", fs=SAMPLE_RATE, output="sos")
     return (signal.sosfilt(sos, mono) * db_to_gain(LFE_SEND_DB)).astype(np.float32)
@@ -130,25 +150,43 @@ def _delayed(x: np.ndarray, samples: int) -> np.ndarray:
     return out
 
 
+def _stereo_gains(channels: int, pan: float) -> tuple[np.float32, np.float32]:
+    """(left, right) gains of a mono or stereo track in the stereo layout, as float32."""
+    if channels == 1:
+        left, right = pan_gains(pan)
+    else:
+        centre = pan_gains(0.0)[0]
+        left, right = (min(1.0, g / centre) for g in pan_gains(pan))
+    return np.float32(left), np.float32(right)
+
+
+def _route_stereo(frames: np.ndarray, pan: float, gain: float = 1.0) -> np.ndarray:
+    """``route(frames, bus, pan, "stereo") * float32(gain)``, value for value, without the passes
+    that multiply by one (a centred stereo bed is only scaled by its gain)."""
+    left, right = _stereo_gains(frames.shape[1], pan)
+    scale = np.float32(gain)
+    out = np.empty((frames.shape[0], 2), dtype=np.float32)
+    if frames.shape[1] == 2 and left == right == 1:
+        np.multiply(frames, scale, out=out)
+        return out
+    for channel, g in enumerate((left, right)):
+        np.multiply(frames[:, channel if frames.shape[1] == 2 else 0], g, out=out[:, channel])
+    if scale != 1:
+        out *= scale
+    return out
+
+
 def route(samples: np.ndarray, bus: str, pan: float, layout: str) -> np.ndarray:
     """Place one track's samples into the layout's channels: returns ``(n, channels)``."""
     frames = as_frames(np.asarray(samples, dtype=np.float32))
     if frames.shape[1] > 2:
         raise SoundError(f"{bus} track has {frames.shape[1]} channels; tracks are mono or stereo")
-    n = frames.shape[0]
-    mono = frames[:, 0] if frames.shape[1] == 1 else frames.mean(axis=1)
     if layout == "stereo":
-        out = np.empty((n, 2), dtype=np.float32)
-        if frames.shape[1] == 1:
-            left, right = pan_gains(pan)
-            out[:, 0], out[:, 1] = mono * left, mono * right
-        else:
-            centre = pan_gains(0.0)[0]
-            left, right = (min(1.0, g / centre) for g in pan_gains(pan))
-            out[:, 0], out[:, 1] = frames[:, 0] * left, frames[:, 1] * right
-        return out
+        return _route_stereo(frames, pan)
     if layout != "5.1":
         raise SoundError(f"unknown layout {layout!r}; use 'stereo' or '5.1'")
+    n = frames.shape[0]
+    mono = frames[:, 0] if frames.shape[1] == 1 else frames.mean(axis=1)
     out = np.zeros((n, 6), dtype=np.float32)
     if bus == "dialogue":
         # Pairwise constant power across FL-FC-FR: centre-panned lines sit only in FC.
@@ -157,14 +195,7 @@ def route(samples: np.ndarray, bus: str, pan: float, layout: str) -> np.ndarray:
         angle = (p + 1.0 if p <= 0 else p) * np.pi / 2.0
         out[:, first], out[:, second] = mono * np.cos(angle), mono * np.sin(angle)
         return out
-    stereo = frames if frames.shape[1] == 2 else None
-    if stereo is None:
-        left, right = pan_gains(pan)
-        out[:, FL], out[:, FR] = mono * left, mono * right
-    else:
-        centre = pan_gains(0.0)[0]
-        left, right = (min(1.0, g / centre) for g in pan_gains(pan))
-        out[:, FL], out[:, FR] = stereo[:, 0] * left, stereo[:, 1] * right
+    out[:, [FL, FR]] = _route_stereo(frames, pan)
     if bus in SURROUND_DB:
         g = db_to_gain(SURROUND_DB[bus])
         d = seconds_to_samples(SURROUND_DELAY_S)
@@ -174,6 +205,35 @@ def route(samples: np.ndarray, bus: str, pan: float, layout: str) -> np.ndarray:
     if bus in ("sfx", "music"):
         out[:, LFE] = _lfe(mono)
     return out
+
+
+def _placed_stereo(track: Track, lo: int, hi: int, gain: np.float32) -> np.ndarray:
+    """``route(apply_fades(samples), ..., "stereo")[lo:hi] * gain`` without copying the track.
+
+    Stereo routing works sample by sample, so only the faded stretches need fading first;
+    they are routed again, faded, over the plain result."""
+    frames = as_frames(np.asarray(track.samples, dtype=np.float32))
+    if frames.shape[1] > 2:
+        raise SoundError(f"{track.bus} track has {frames.shape[1]} channels; tracks are mono or stereo")
+    block = _route_stereo(frames[lo:hi], track.pan, gain)
+    n = frames.shape[0]
+    n_in = min(n, seconds_to_samples(track.fade_in_s))
+    n_out = min(n, seconds_to_samples(track.fade_out_s))
+    stretches = [(0, n)] if n_in + n_out > n else [(0, n_in), (n - n_out, n)]
+    for a, b in stretches:
+        a, b = max(a, lo), min(b, hi)
+        if a >= b:
+            continue
+        part = frames[a:b].copy()
+        # As apply_fades: the fade-in first, then the fade-out, on the same samples.
+        if a < n_in:
+            part[: min(b, n_in) - a] *= fade_curve(n_in, track.fade_in_shape)[a : min(b, n_in), None]
+        if b > n - n_out:
+            start = max(a, n - n_out)
+            curve = fade_curve(n_out, track.fade_out_shape)[::-1]
+            part[start - a :] *= curve[start - (n - n_out) : b - (n - n_out), None]
+        block[a - lo : b - lo] = _route_stereo(part, track.pan, gain)
+    return block
 
 
 def spans_from_tracks(tracks: Iterable[Track], bus: str = "dialogue") -> list[tuple[float, float]]:
@@ -214,19 +274,24 @@ def mix_tracks(
         lo, hi = max(0, -start), min(length, n - start)
         if hi <= lo:
             continue
-        x = track.samples
-        if track.fade_in_s or track.fade_out_s:
-            x = apply_fades(x, track.fade_in_s, track.fade_out_s, fade_in_shape=track.fade_in_shape,
-                            fade_out_shape=track.fade_out_shape)
-        block = route(x, track.bus, track.pan, layout)[lo:hi]
-        block *= np.float32(db_to_gain(track.gain_db))
+        gain = np.float32(db_to_gain(track.gain_db))
+        if layout == "stereo":
+            block = _placed_stereo(track, lo, hi, gain)
+        else:
+            x = track.samples
+            if track.fade_in_s or track.fade_out_s:
+                x = apply_fades(x, track.fade_in_s, track.fade_out_s, fade_in_shape=track.fade_in_shape,
+                                fade_out_shape=track.fade_out_shape)
+            block = route(x, track.bus, track.pan, layout)[lo:hi]
+            block *= gain
         if ducking is not None and track.bus in ducking.buses:
-            block *= duck_gain(start + lo, hi - lo, spans, ducking)[:, None]
+            _duck(block, start + lo, spans, ducking)
         target = stems[track.bus] if keep_stems else mix
         target[start + lo : start + hi] += block
     if keep_stems:
-        mix = np.zeros((n, channels), dtype=np.float32)
-        for bus in BUSES:
+        # The stems' sum in bus order, as adding each to silence would make it (0 + x is x).
+        mix = stems[BUSES[0]] + stems[BUSES[1]]
+        for bus in BUSES[2:]:
             mix += stems[bus]
     return MixResult(mix=mix, stems=stems, layout=layout, channels=LAYOUTS[layout])
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import struct
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import numpy as np
@@ -25,21 +25,58 @@ _KSDATAFORMAT_TAIL = b"\x00\x00\x00\x00\x10\x00\x80\x00\x00\xaa\x00\x38\x9b\x71"
 CHANNEL_MASKS = {1: 0x4, 2: 0x3, 6: 0x3F}
 STEM_NAMES = ("dialogue", "ambience", "music", "sfx")
 _MAX_RIFF_BYTES = 0xFFFFFFFF - 64
-_CHUNK_FRAMES = 1 << 20
+_BLOCK_FRAMES = 1 << 15
+"""Frames converted per write: the conversion's buffers are allocated once and stay in cache."""
+_LOW3 = np.dtype({"names": ["b"], "formats": ["V3"], "offsets": [0], "itemsize": 4})
+"""An int32's three low (little-endian) bytes as one item: a 24-bit sample, copied as a unit."""
+_HIGH3 = np.dtype({"names": ["b"], "formats": ["V3"], "offsets": [1], "itemsize": 4})
+"""An int32's three high bytes: a 24-bit sample put there reads back shifted left by 8."""
 
 
-def _pcm_bytes(frames: np.ndarray, bits: int) -> bytes:
-    if bits == 16:
-        q = np.clip(np.round(frames * 32768.0), -32768, 32767).astype("<i2")
-        return q.tobytes()
-    if bits == 24:
-        # Scaling by 2**23 and rounding are exact in float32 for |x| <= 1: no float64 copy needed.
-        q = np.rint(frames * np.float32(8388608.0))
-        np.clip(q, -8388608, 8388607, out=q)
-        return q.astype("<i4").reshape(-1).view(np.uint8).reshape(-1, 4)[:, :3].tobytes()
+def _pcm_blocks(frames: np.ndarray, bits: int, gain: float = 1.0) -> Iterator[np.ndarray]:
+    """The samples times ``gain`` as PCM bytes, one block of frames at a time.
+
+    Each block is a view of one reused buffer, valid until the next is made. The gain folds into
+    the quantiser's scale, ``float32(gain) * 2**23`` (2**15 at 16 bits): multiplying by a power of
+    two rounds nothing, so each code is the one ``samples * float32(gain)`` would be written as."""
+    n, channels = frames.shape
+    g = np.float32(gain)
+    size = min(n, _BLOCK_FRAMES) * channels
+    scaled = np.empty(size, dtype=np.float32)
     if bits == 32:
-        return frames.astype("<f4").tobytes()
-    raise SoundError(f"unsupported WAV bit depth {bits} (use 16, 24 or 32 float)")
+        for start in range(0, n, _BLOCK_FRAMES):
+            block = frames[start : start + _BLOCK_FRAMES]
+            m = block.shape[0] * channels
+            if g == 1:
+                np.copyto(scaled[:m].reshape(block.shape), block)
+            else:
+                np.multiply(block, g, out=scaled[:m].reshape(block.shape))
+            yield scaled[:m].astype("<f4", copy=False).view(np.uint8)
+        return
+    full = 8388608 if bits == 24 else 32768
+    scale = g * np.float32(full)  # exact: full is a power of two
+    codes = np.empty(size, dtype="<i4" if bits == 24 else "<i2")
+    packed = np.empty(size * 3, dtype=np.uint8) if bits == 24 else None
+    silence: np.ndarray | None = None
+    for start in range(0, n, _BLOCK_FRAMES):
+        block = frames[start : start + _BLOCK_FRAMES]
+        m = block.shape[0] * channels
+        if not block.any():  # all zeros (of either sign): code 0 throughout, as a stem's gaps are
+            if silence is None:
+                silence = np.zeros(size * bits // 8, dtype=np.uint8)
+            yield silence[: m * bits // 8]
+            continue
+        q = scaled[:m]
+        # Rounding to whole codes is exact in float32: no float64 copy needed.
+        np.multiply(block, scale, out=q.reshape(block.shape))
+        np.rint(q, out=q)
+        np.clip(q, -full, full - 1, out=q)
+        np.copyto(codes[:m], q, casting="unsafe")
+        if packed is None:
+            yield codes[:m].view(np.uint8)
+        else:
+            packed[: 3 * m].view("V3")[:] = codes[:m].view(_LOW3)["b"]
+            yield packed[: 3 * m]
 
 
 def _header(channels: int, sample_rate: int, bits: int, data_bytes: int) -> bytes:
@@ -57,18 +94,23 @@ def _header(channels: int, sample_rate: int, bits: int, data_bytes: int) -> byte
             + b"data" + struct.pack("<I", data_bytes))
 
 
-def write_wav(path: str | os.PathLike, samples: np.ndarray, sample_rate: int = SAMPLE_RATE, bits: int = 24) -> Path:
-    """Write float samples (``(n,)`` or ``(n, ch)``, nominal range ±1, clipped) atomically."""
+def write_wav(path: str | os.PathLike, samples: np.ndarray, sample_rate: int = SAMPLE_RATE, bits: int = 24,
+              gain: float = 1.0) -> Path:
+    """Write float samples (``(n,)`` or ``(n, ch)``, nominal range ±1, clipped) atomically.
+
+    ``gain`` scales them on the way (as ``samples * float32(gain)`` would, without the copy)."""
     path = Path(path)
     frames = as_frames(np.asarray(samples, dtype=np.float32))
     n, channels = frames.shape
+    if bits not in (16, 24, 32):
+        raise SoundError(f"unsupported WAV bit depth {bits} (use 16, 24 or 32 float)")
     data_bytes = n * channels * bits // 8
     if data_bytes > _MAX_RIFF_BYTES:
         raise SoundError(f"{path.name}: {data_bytes / 2**30:.1f} GiB is too large for a WAV file (4 GiB limit)")
     with replacing(path) as out:
         out.write(_header(channels, sample_rate, bits, data_bytes))
-        for start in range(0, n, _CHUNK_FRAMES):
-            out.write(_pcm_bytes(frames[start : start + _CHUNK_FRAMES], bits))
+        for block in _pcm_blocks(frames, bits, gain):
+            out.write(block)
         if data_bytes & 1:
             out.write(b"\0")
     return path
@@ -102,11 +144,7 @@ def read_wav(path: str | os.PathLike) -> tuple[np.ndarray, int]:
     if tag == WAVE_FORMAT_PCM and bits == 16:
         out = raw.view("<i2").astype(np.float32) / 32768.0
     elif tag == WAVE_FORMAT_PCM and bits == 24:
-        # Each 3-byte sample into the top of an int32: the arithmetic shift back sign-extends.
-        wide = np.zeros((raw.size // 3, 4), dtype=np.uint8)
-        wide[:, 1:] = raw.reshape(-1, 3)
-        out = (wide.view("<i4").reshape(-1) >> 8).astype(np.float32)
-        out *= np.float32(1.0 / 8388608.0)
+        out = _read_pcm24(raw)
     elif tag == WAVE_FORMAT_PCM and bits == 32:
         out = raw.view("<i4").astype(np.float32) / 2147483648.0
     elif tag == WAVE_FORMAT_IEEE_FLOAT and bits == 32:
@@ -116,6 +154,27 @@ def read_wav(path: str | os.PathLike) -> tuple[np.ndarray, int]:
     else:
         raise SoundError(f"{path}: unsupported WAV encoding (format {tag:#x}, {bits} bits)")
     return out.reshape(n, channels), rate
+
+
+def _read_pcm24(raw: np.ndarray) -> np.ndarray:
+    """24-bit little-endian PCM bytes as float32, a block at a time through one int32 buffer.
+
+    Each 3-byte sample goes into the top of an int32 as one item; the arithmetic shift back
+    sign-extends it (and drops whatever the low byte held)."""
+    count = raw.size // 3
+    items = raw[: 3 * count].view("V3")
+    out = np.empty(count, dtype=np.float32)
+    step = _BLOCK_FRAMES * 2
+    wide = np.empty(min(count, step), dtype="<i4")
+    for start in range(0, count, step):
+        m = min(step, count - start)
+        w = wide[:m]
+        w.view(_HIGH3)["b"] = items[start : start + m]
+        np.right_shift(w, 8, out=w)
+        part = out[start : start + m]
+        np.copyto(part, w, casting="unsafe")  # exact: 24-bit integers fit float32
+        part *= np.float32(1.0 / 8388608.0)
+    return out
 
 
 def write_stems(

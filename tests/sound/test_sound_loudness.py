@@ -17,6 +17,8 @@ from filmc.runtime.sound import (
     write_wav,
 )
 from filmc.runtime.sound.loudness import LimiterSettings, limiter_gain
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sound_helpers import EBU_LOUDNESS_CASES, EBU_TRUE_PEAK_CASES, ebu_signal
 
 LOUDNESS_CASES = sorted(EBU_LOUDNESS_CASES)
@@ -219,3 +221,55 @@ def test_meter_reuse_after_gain_and_limiting_equals_a_fresh_measurement(gain_db:
     fresh = integrated_loudness(out)
     assert fresh is not None
     assert meter.loudness_after(out, float(np.float32(gain)), curve) == pytest.approx(fresh, abs=1e-6)
+
+
+def _true_peak_after_by_mask(out: np.ndarray, envelope: np.ndarray, gain: float, curve: np.ndarray) -> float:
+    """The re-measurement as a dilated mask states it: every sample within the filter's reach
+    of a bent one is oversampled again (runs of them less than a gating block apart together),
+    every other one is ``gain`` times the input's envelope."""
+    from filmc.runtime.sound.loudness import _MERGE_GAP, _PAD, _phase_peaks, _runs
+    from scipy.ndimage import maximum_filter1d
+
+    bent = curve < np.float32(gain) * np.float32(1 - 1e-6)
+    touched = maximum_filter1d(bent.view(np.uint8), 2 * _PAD + 1) > 0
+    untouched = envelope[~touched]
+    peak = float(untouched.max()) * gain if untouched.size else 0.0
+    for a, b in _runs(touched, 0, _MERGE_GAP):
+        peak = max(peak, float(_phase_peaks(out, a, b).max()))
+    return 20 * np.log10(peak) if peak > 0 else float("-inf")
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**16), gain_db=st.sampled_from([8.0, 14.0, 22.0]), bursts=st.integers(1, 12),
+       stereo=st.booleans())
+def test_true_peak_re_measurement_equals_the_masked_one(seed: int, gain_db: float, bursts: int, stereo: bool) -> None:
+    """Bent runs widened by the filter's reach (instead of a dilated mask), the untouched maximum
+    over the gaps between them: the same true peak, to the last bit, as the masked measurement."""
+    from filmc.runtime.sound.loudness import _apply_limiter, _true_peak_after, true_peak_envelope
+
+    rng = np.random.default_rng(seed)
+    n = 48_000
+    x = 0.05 * rng.standard_normal((n, 2 if stereo else 1))
+    for _ in range(bursts):  # loud stretches (some at the ends) for the limiter to bend
+        at, length = int(rng.integers(-50, n)), int(rng.integers(1, 3_000))
+        x[max(0, at) : at + length] *= rng.uniform(4.0, 15.0)
+    x = x.astype(np.float32)
+    envelope = true_peak_envelope(x)
+    gain = 10 ** (gain_db / 20)
+    out, curve = _apply_limiter(x, envelope, gain, -1.0, LimiterSettings())
+    if curve is None:
+        return
+    assert _true_peak_after(out, envelope, gain, curve) == _true_peak_after_by_mask(out, envelope, gain, curve)
+
+
+@given(mask=st.lists(st.booleans(), min_size=1, max_size=300), reach=st.integers(0, 5))
+def test_max_outside_runs_equals_the_masked_maximum(mask: list[bool], reach: int) -> None:
+    from filmc.runtime.sound.loudness import _max_outside, _runs
+
+    values = np.random.default_rng(len(mask)).uniform(0, 1, len(mask)).astype(np.float32)
+    bent = np.array(mask)
+    touched = np.zeros_like(bent)
+    for i in np.flatnonzero(bent):
+        touched[max(0, i - reach) : i + reach + 1] = True
+    expected = float(values[~touched].max()) if (~touched).any() else 0.0
+    assert _max_outside(values, _runs(bent, reach)) == expected

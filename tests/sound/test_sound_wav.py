@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from filmc.runtime.sound import SoundError, read_wav, write_wav
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 from sound_helpers import SR, decode_with_pyav
 
 
@@ -72,3 +74,41 @@ def test_24_bit_codes_are_rounded_to_nearest_and_read_back_exactly(tmp_path) -> 
     assert path.read_bytes()[68:] == expected
     back, _ = read_wav(path)
     np.testing.assert_array_equal(back, (codes / 2**23).astype(np.float32))
+
+
+def _reference_pcm(x: np.ndarray, bits: int) -> bytes:
+    """Codes as float64 arithmetic makes them: round to nearest even, clip, little-endian."""
+    if bits == 32:
+        return x.astype("<f4").tobytes()
+    full = 2 ** (bits - 1)
+    codes = np.clip(np.round(x.astype(np.float64) * full), -full, full - 1).astype(np.int64)
+    twos = (codes.reshape(-1) & (2**bits - 1)).astype("<u4")  # two's complement in the low bytes
+    return twos.view(np.uint8).reshape(-1, 4)[:, : bits // 8].tobytes()
+
+
+@settings(max_examples=30, deadline=None)
+@example(frames=3 * 2**15 + 7, channels=2, bits=24, gain=3.7218, silent=True, seed=1)
+@example(frames=2**15 + 1, channels=6, bits=16, gain=0.5, silent=True, seed=2)
+@given(frames=st.integers(0, 3 * 2**15 + 7), channels=st.sampled_from([1, 2, 6]), bits=st.sampled_from([16, 24, 32]),
+       gain=st.sampled_from([1.0, 0.5, 2.0, 3.7218, 0.0123]), silent=st.booleans(), seed=st.integers(0, 2**16))
+def test_written_codes_are_those_of_the_gained_samples(tmp_path_factory, frames: int, channels: int, bits: int,
+                                                       gain: float, silent: bool, seed: int) -> None:
+    """Any length (across the writer's blocks), with silent stretches, and ``gain`` folded into the
+    quantiser: the file holds exactly the codes of ``samples * float32(gain)``."""
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-1.3, 1.3, (frames, channels)).astype(np.float32)
+    if silent and frames:
+        x[frames // 3 : frames - 5] = 0.0
+        x[frames // 2 :: 3] = -0.0
+    expected = _reference_pcm(x * np.float32(gain), bits)
+    path = write_wav(tmp_path_factory.mktemp("w") / "g.wav", x, bits=bits, gain=gain)
+    data = path.read_bytes()
+    header = 44 if channels <= 2 and bits == 16 else 68
+    assert data[header:] == expected + b"\0" * (len(expected) & 1)  # RIFF pads odd chunks
+    back, _ = read_wav(path)
+    assert back.shape == (frames, channels)
+    if bits == 24:
+        codes = np.frombuffer(expected, np.uint8).reshape(-1, 3).astype(np.int64)
+        ints = codes[:, 0] | codes[:, 1] << 8 | codes[:, 2] << 16
+        ints = np.where(ints >= 2**23, ints - 2**24, ints)
+        np.testing.assert_array_equal(back.reshape(-1), (ints / 2**23).astype(np.float32))
