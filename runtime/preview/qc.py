@@ -7,7 +7,10 @@ difference (at most one frame); loudness and true peak with FFmpeg's ebur128
 meter (the sound engine's independent meter): every delivered programme (each
 export's audio, a sequence's sidecar WAV, the mix) must read at or under the
 true-peak ceiling, lossy or not, and within LOUDNESS_TOLERANCE_LU of its target.
-Each encode's own true-peak record (what the encoder measured, how often it
+The meter runs where each programme is made: the mix node reads its mix.wav,
+the audio encode the stream it delivers (QC checks the delivered file carries
+those very packets); QC meters only what came without a reading (another
+backend's, a sequence's sidecar WAV). Each encode's own true-peak record (what the encoder measured, how often it
 re-limited) is listed beside QC's reading. Each output's picture was scanned
 for black (blackdetect: 98% of pixels under 5% luma) and frozen stretches
 (freezedetect: -60 dB for 2 s) as it was encoded (picture_scan.py); QC checks
@@ -36,6 +39,7 @@ from filmc.runtime.colour.tags import FFMPEG_TAGS
 from filmc.runtime.media_tools import probe, stream_digest
 from filmc.runtime.profiles import SEQUENCE_CONTAINERS
 from filmc.runtime.sound import SoundError, measure_ebur128
+from filmc.runtime.sound.meter import EBUR128_RECORD
 
 from .encode_audio import read_report
 from .picture_scan import read_scan, scan_picture
@@ -189,10 +193,11 @@ def check_profile(entry: dict[str, Any], encode: NodeOutputs, expect: dict[str, 
 
 @dataclass(frozen=True)
 class RecordedLoudness:
-    """The audio encode's own ebur128 reading of the stream the delivered file carries."""
+    """An ebur128 reading the node that made a programme took of the very bytes delivered."""
 
     integrated_lufs: float
     true_peak_dbtp: float
+    by: str = "by the audio encode, of these packets"
 
 
 def recorded_measurement(record: dict[str, Any], delivered: Path) -> RecordedLoudness | None:
@@ -204,6 +209,19 @@ def recorded_measurement(record: dict[str, Any], delivered: Path) -> RecordedLou
     if stream_digest(delivered, "audio") != digest:
         return None
     return RecordedLoudness(float(record["integrated_lufs"]), float(record["true_peak_dbtp"]))
+
+
+def _mix_measurement(mix: NodeOutputs, pool: ThreadPoolExecutor) -> Future:
+    """The ebur128 reading the mix node made of its own mix.wav (the file delivered), else a fresh one."""
+    try:
+        info = json.loads(mix.path("loudness.json").read_text(encoding="utf-8"))
+        reading = info[EBUR128_RECORD]
+        done: Future = Future()
+        done.set_result(RecordedLoudness(float(reading["integrated_lufs"]), float(reading["true_peak_dbtp"]),
+                                         "by the mix"))
+        return done
+    except (KeyError, OSError, ValueError, TypeError):
+        return pool.submit(measure_ebur128, mix.path("mix.wav"))
 
 
 SILENT_LUFS = -69.0
@@ -231,7 +249,7 @@ def _loudness(checks: list[Check], measured: Future, target: float, tolerance: f
     except SoundError as exc:
         _check(checks, "loudness", False, target, None, "error", str(exc))
         return
-    meter = "ebur128 by the audio encode, of these packets" if isinstance(m, RecordedLoudness) else "ebur128"
+    meter = f"ebur128 {m.by}" if isinstance(m, RecordedLoudness) else "ebur128"
     _check(checks, "true peak", m.true_peak_dbtp <= peak, peak, m.true_peak_dbtp, "error",
            f"dBTP ({meter}), ceiling {peak:+.1f}")
     if m.integrated_lufs <= SILENT_LUFS:
@@ -326,7 +344,7 @@ def run_qc(params: dict[str, Any], encodes: list[NodeOutputs], mix: NodeOutputs,
     # Each measurement is one single-threaded ffmpeg run: started together, they share the cores
     # QC has at the end of a build instead of queueing behind each other.
     with ThreadPoolExecutor(max_workers=MEASUREMENTS_AT_ONCE) as pool:
-        mix_measured = pool.submit(measure_ebur128, mix.path("mix.wav"))
+        mix_measured = _mix_measurement(mix, pool)
         checked = []
         for entry, encode in zip(params["profiles"], encodes, strict=True):
             result = check_profile(entry, encode, expect)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import math
+from concurrent.futures import ThreadPoolExecutor
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,7 @@ from filmc.runtime.sound import (
     write_webvtt,
 )
 from filmc.runtime.sound.dsp import db_to_gain
+from filmc.runtime.sound.meter import EBUR128_RECORD, measure_ebur128
 
 from .tools import fps_fraction
 
@@ -186,11 +188,21 @@ def mix(params: dict[str, Any], inputs: list[NodeOutputs], workdir: Path) -> Non
         raise NodeError(f"mix: {exc}") from None
     n = exact_samples(frames, fps)
     write_wav(workdir / "mix.wav", _fit(done.samples, n))
-    for bus, stem in mixed.stems.items():
-        write_wav(workdir / "stems" / f"{bus}.wav", _fit(stem, n), gain=db_to_gain(done.gain_db))
+    # The independent meter QC reports reads the mix while the stems are written, not at the end of
+    # the build when QC runs (the mix is delivered as it is here).
+    with ThreadPoolExecutor(max_workers=1) as meter:
+        independent = meter.submit(measure_ebur128, workdir / "mix.wav")
+        for bus, stem in mixed.stems.items():
+            write_wav(workdir / "stems" / f"{bus}.wav", _fit(stem, n), gain=db_to_gain(done.gain_db))
+        try:
+            m = independent.result()
+        except SoundError as exc:
+            raise NodeError(f"mix: ffmpeg cannot measure the mix: {exc}") from None
     report = {"target_lufs": float(params["loudness_lufs"]), "integrated_lufs": done.output_lufs,
               "true_peak_dbtp": done.true_peak_dbtp, "gain_db": done.gain_db, "layout": mixed.layout,
-              "sample_rate": SAMPLE_RATE, "frames": frames, "samples": n, "placements": placements}
+              "sample_rate": SAMPLE_RATE, "frames": frames, "samples": n, "placements": placements,
+              EBUR128_RECORD: {"integrated_lufs": m.integrated_lufs, "true_peak_dbtp": m.true_peak_dbtp,
+                               "loudness_range_lu": m.loudness_range_lu, "meter": "ffmpeg ebur128 peak=true"}}
     atomic_write_text(workdir / "loudness.json", json.dumps(report, indent=1, sort_keys=True))
 
 

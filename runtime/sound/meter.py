@@ -14,6 +14,9 @@ import imageio_ffmpeg
 
 from .errors import SoundError
 
+EBUR128_RECORD = "ebur128"
+"""Where a file's own record (the mix's loudness.json) keeps this meter's reading of it."""
+
 
 @dataclass(frozen=True)
 class EbuR128Measurement:

@@ -15,6 +15,7 @@ import pytest
 from filmc.runtime.media_tools import ffmpeg_exe
 from filmc.runtime.preview.picture_scan import has_loopback_decoding, scan_picture
 from filmc.runtime.preview.qc import judge_picture
+from filmc.runtime.sound import measure_ebur128
 from pv_support import (
     REPO,
     TWO_SHOTS,
@@ -162,6 +163,14 @@ def test_transitions_are_frame_accurate(tmp_path: Path) -> None:
     (profile,) = qc["profiles"]
     assert profile["picture_scan"]["black"] == scan["black"]
     assert [c["ok"] for c in profile["checks"] if c["name"].endswith("outside intended")] == [True, True]
+    # The mix measured its own mix.wav with ffmpeg's meter as it was made; QC reports that reading.
+    (mix,) = [r[0] for r in query(built.cache, "SELECT id FROM nodes WHERE op = 'mix'")]
+    mix_dir = built.cache / "objects" / mix[:2] / mix
+    reading = json.loads((mix_dir / "loudness.json").read_text())["ebur128"]
+    fresh = measure_ebur128(mix_dir / "mix.wav")
+    assert (reading["integrated_lufs"], reading["true_peak_dbtp"]) == (fresh.integrated_lufs, fresh.true_peak_dbtp)
+    (peak,) = [c for c in qc["mix"]["checks"] if c["name"] == "true peak"]
+    assert peak["measured"] == fresh.true_peak_dbtp and "by the mix" in peak["detail"]
 
 
 CLAP = """\
