@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_args
 
+from .backend_defaults import backend_defaults
 from .costs import costs_path, load_costs, plan_seconds
 from .render_plan import Op, RenderPlan
 
@@ -211,27 +212,6 @@ def prompts_text(plan: RenderPlan) -> str:
 
 
 # --- the command ------------------------------------------------------------------
-
-
-BackendDefaults = Callable[[str], "tuple[str, float] | None"]
-_RESOLVERS: list[BackendDefaults] = []
-
-
-def register_backend_defaults(resolver: BackendDefaults) -> None:
-    """Let an installed runtime say a backend's version and default scale, so `filmc plan` shows the
-    node ids and cache state `filmc build` would use (the compiler never imports the runtime)."""
-    _RESOLVERS.append(resolver)
-
-
-def backend_defaults(backend: str) -> tuple[str, float]:
-    """(version, scale) for `backend`: from a registered runtime, else the plan's defaults."""
-    from .plan import DEFAULT_BACKEND_VERSION
-
-    for resolver in reversed(_RESOLVERS):
-        found = resolver(backend)
-        if found is not None:
-            return found
-    return DEFAULT_BACKEND_VERSION, 1.0
 
 
 def cmd_plan(args: argparse.Namespace) -> int:

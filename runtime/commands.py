@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from filmc.compiler import cli
-from filmc.compiler.plan_cli import register_backend_defaults
+from filmc.compiler.backend_defaults import register_backend_defaults
 
 
 def _profiles(values: list[str] | None) -> list[str] | None:

@@ -20,9 +20,9 @@ from lowering_support import FILM_NAME
 def compiler_defaults_only(monkeypatch: pytest.MonkeyPatch) -> None:
     """These tests check the compiler's own plan defaults: a runtime imported by another test in the
     same worker must not lend its backend's version and scale (tests/runtime covers that)."""
-    from filmc.compiler import plan_cli
+    from filmc.compiler import backend_defaults
 
-    monkeypatch.setattr(plan_cli, "_RESOLVERS", [])
+    monkeypatch.setattr(backend_defaults, "_RESOLVERS", [])
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
