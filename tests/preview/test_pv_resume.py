@@ -82,3 +82,29 @@ def test_sigkill_mid_build_then_resume(tmp_path: Path) -> None:
     assert reference.code == 0, reference.stderr
     assert frame_hashes(out / "resume.mp4") == frame_hashes(tmp_path / "ref_out" / "resume.mp4")
     assert (out / "mix.wav").read_bytes() == (tmp_path / "ref_out" / "mix.wav").read_bytes()
+
+
+def test_delivered_files_share_the_cache_and_an_edit_in_place_is_rebuilt(tmp_path: Path) -> None:
+    """Products are hard-linked from the cache into the output folder (no 170 MB copy). Editing a
+    delivered file in place therefore edits its cached object: the next build notices (size or
+    time), rebuilds that node and delivers the right bytes again."""
+    import hashlib
+
+    from pv_support import TWO_SHOTS, executed_since
+
+    film = write_film(tmp_path / "film", "two.film", TWO_SHOTS)
+    built = run_build(film, tmp_path / "out", tmp_path / "cache")
+    assert built.code == 0, built.stderr
+    (mix,) = [r[0] for r in query(built.cache, "SELECT id FROM nodes WHERE op = 'mix'")]
+    cached = built.cache / "objects" / mix[:2] / mix / "mix.wav"
+    delivered = built.file("mix.wav")
+    assert os.stat(delivered).st_ino == os.stat(cached).st_ino
+    original = hashlib.sha256(delivered.read_bytes()).hexdigest()
+    with open(delivered, "r+b") as f:  # an editor that overwrites in place
+        f.seek(4096)
+        f.write(b"\x7f" * 4096)
+    run_id = last_run(built.cache)
+    again = run_build(film, tmp_path / "out", tmp_path / "cache")
+    assert again.code == 0, again.stderr
+    assert "mix" in [op for op, _ in executed_since(built.cache, run_id)]
+    assert hashlib.sha256(delivered.read_bytes()).hexdigest() == original
