@@ -58,3 +58,20 @@ def test_examples_and_stdlib_are_formatted():
     proc = subprocess.run([sys.executable, "-m", "filmc.cli", "fmt", "--check", "examples", "stdlib"], cwd=ROOT,
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_the_command_line_process_keeps_its_exit_status_and_output(tmp_path: Path) -> None:
+    """The `filmc` process ends with os._exit once its exit handlers have run (filmc.cli.run): its
+    status is the command's, and everything it printed reaches a pipe whole."""
+    import json
+
+    plan = subprocess.run([sys.executable, "-m", "filmc.cli", "plan", str(EXAMPLES[0]), "--format", "json"],
+                          capture_output=True, text=True)
+    assert plan.returncode == 0, plan.stderr
+    assert json.loads(plan.stdout)
+    bad = tmp_path / "bad.film"
+    bad.write_text('film "x" {\n  resolution 12\n}\n', encoding="utf-8")
+    check = subprocess.run([sys.executable, "-m", "filmc.cli", "check", str(bad)], capture_output=True, text=True)
+    assert check.returncode == 1 and "error" in check.stdout + check.stderr
+    usage = subprocess.run([sys.executable, "-m", "filmc.cli", "no-such-command"], capture_output=True, text=True)
+    assert usage.returncode == 2 and "invalid choice" in usage.stderr
