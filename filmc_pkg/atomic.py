@@ -50,3 +50,15 @@ def write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
     with replacing(path, "wb") as handle:
         handle.write(data)
     return Path(path)
+
+
+def link_or_copy(source: str | os.PathLike[str], target: str | os.PathLike[str]) -> None:
+    """Hard-link `source` at `target` (instant, for files that are never written again), or copy it
+    where the filesystem cannot link (another device, no hard links)."""
+    import shutil
+
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
+

@@ -36,7 +36,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from filmc.atomic import replacing, write_text
+from filmc.atomic import link_or_copy, replacing, write_text
 from filmc.compiler.render_plan import PlanNode, RenderPlan
 
 from .backend import Backend
@@ -342,13 +342,6 @@ def fit_dialogue(film, plan: RenderPlan, backend: Backend, cache: Cache, opts: B
 # --- delivery --------------------------------------------------------------------------------------
 
 
-def _link_or_copy(src: str | Path, dst: str | Path) -> None:
-    try:
-        os.link(src, dst)
-    except OSError:  # another filesystem, or one without hard links
-        shutil.copy2(src, dst)
-
-
 def _atomic_copy(src: Path, dst: Path) -> None:
     """Put a cached product at `dst` atomically: a hard link to the cached object where the output
     folder shares its filesystem (instant: the short example's 170 MB took 0.45 s to copy), else a
@@ -357,7 +350,7 @@ def _atomic_copy(src: Path, dst: Path) -> None:
     dst.parent.mkdir(parents=True, exist_ok=True)
     if src.is_dir():
         tmp = Path(tempfile.mkdtemp(prefix=f".{dst.name}.", dir=dst.parent))
-        shutil.copytree(src, tmp, dirs_exist_ok=True, copy_function=_link_or_copy)
+        shutil.copytree(src, tmp, dirs_exist_ok=True, copy_function=link_or_copy)
         os.chmod(tmp, 0o755)
         if dst.exists():
             old = dst.with_name(f".{dst.name}.old-{os.getpid()}")
@@ -455,8 +448,11 @@ class Delivery:
         if not self._intact(src, dst, target, digest):
             _atomic_copy(src, dst)
         if digest is not None:
-            st = dst.stat()
-            self.current[target] = {"sha256": digest, "size": st.st_size, "mtime_ns": st.st_mtime_ns}
+            self._record(dst, target, digest)
+
+    def _record(self, dst: Path, target: str, digest: str) -> None:
+        st = dst.stat()
+        self.current[target] = {"sha256": digest, "size": st.st_size, "mtime_ns": st.st_mtime_ns}
 
     def _intact(self, src: Path, dst: Path, target: str, digest: str | None) -> bool:
         try:
@@ -483,8 +479,7 @@ class Delivery:
         dst = self.out / target
         if not self._unchanged(dst, target, digest):
             _atomic_text(dst, text)
-        st = dst.stat()
-        self.current[target] = {"sha256": digest, "size": st.st_size, "mtime_ns": st.st_mtime_ns}
+        self._record(dst, target, digest)
 
     def finish(self) -> None:
         if self.current != self.previous:

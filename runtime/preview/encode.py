@@ -20,13 +20,13 @@ folder; sidecar subtitles are copied beside the film.
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+from filmc.atomic import link_or_copy
 from filmc.runtime.backend import NodeError, NodeOutputs
 from filmc.runtime.colour.ffmpeg_filters import filter_path
 from filmc.runtime.media_tools import stream_digest
@@ -41,6 +41,7 @@ from .picture_scan import (
     has_loopback_decoding,
     loopback_args,
     parse_scan,
+    scan_input,
     scan_picture,
     write_scan,
 )
@@ -185,16 +186,14 @@ def encode_video(params: dict[str, Any], outputs: list[str], picture: NodeOutput
     graph_threads = 1 if props.get("video", "h264") in ENCODER_BOUND else max(1, threads)
     encode = ["-filter_complex_threads", str(graph_threads), "-/filter_complex", script, "-map", "[vout]", "-an",
               "-fps_mode:v", "passthrough", *args.video, *args.muxer, *BITEXACT, "-map_metadata", "-1", target]
-    if SCAN_NAME not in outputs:
-        ffmpeg(encode, cwd=objects_root(picture))
-    elif has_loopback_decoding():  # the encoder's own output, decoded and scanned as it is made
+    if SCAN_NAME in outputs and has_loopback_decoding():  # the encoder's output, scanned as it is made
         log = ffmpeg(encode + loopback_args(), cwd=objects_root(picture), loglevel="info")
         write_scan(workdir, parse_scan(log.stderr.decode("utf-8", "replace"), fps, frames), "loopback decode")
     else:
         ffmpeg(encode, cwd=objects_root(picture))
-        written = (["-framerate", fps, "-start_number", "0", "-i", str(target)] if args.sidecar_audio
-                   else ["-i", str(target)])
-        write_scan(workdir, scan_picture(written, fps, frames), "decode of the written stream")
+        if SCAN_NAME in outputs:
+            written = scan_input(target, fps, sequence=args.sidecar_audio is not None)
+            write_scan(workdir, scan_picture(written, fps, frames), "decode of the written stream")
     if not (workdir / outputs[0].rstrip("/")).exists():
         raise NodeError(f"encode {params['profile']}: ffmpeg wrote no {outputs[0]}")
 
@@ -219,7 +218,7 @@ def encode(params: dict[str, Any], outputs: list[str], video: NodeOutputs, audio
     if args.sidecar_audio:  # an image sequence: its frames (hard-linked; cached objects never change) and the mix
         if mix is None:
             raise NodeError(f"profile {params['profile']} writes its sound beside the frames but the plan gave no mix")
-        shutil.copytree(encoded, workdir / stem, copy_function=_link_or_copy)
+        shutil.copytree(encoded, workdir / stem, copy_function=link_or_copy)
         shutil.copyfile(mix.path("mix.wav"), workdir / args.sidecar_audio)
     else:
         target = workdir / args.output_name
@@ -230,14 +229,14 @@ def encode(params: dict[str, Any], outputs: list[str], video: NodeOutputs, audio
                 raise NodeError(f"profile {params['profile']} carries sound but the plan gave no audio stream")
             cmd += ["-i", next(path for name, path in audio.files.items() if name != REPORT_NAME)]
             audio_options += ["-map", "1:a:0", "-c:a", "copy"]
-            _link_or_copy(str(audio.path(REPORT_NAME)), str(workdir / REPORT_NAME))
+            link_or_copy(str(audio.path(REPORT_NAME)), str(workdir / REPORT_NAME))
         else:
             write_report(workdir, {"profile": params["profile"], "codec": None})
         cmd += [*audio_options, *_stream_copy_video(args), *args.muxer, *BITEXACT, "-map_metadata", "-1",
                 "-metadata", f"title={params.get('title', '')}", target]
         ffmpeg(cmd, cwd=scratch)
     if SCAN_NAME in outputs:
-        _link_or_copy(str(video.path(SCAN_NAME)), str(workdir / SCAN_NAME))
+        link_or_copy(str(video.path(SCAN_NAME)), str(workdir / SCAN_NAME))
     if subtitles is not None and props.get("subtitles") == "sidecar":
         for ext in ("srt", "vtt"):
             name = f"{stem}.{ext}"
@@ -267,10 +266,3 @@ def encode_audio(params: dict[str, Any], outputs: list[str], mix: NodeOutputs, w
         ffmpeg([*audio.inputs, "-map", "0:a:0", *audio.codec, *AUDIO_BITEXACT, "-map_metadata", "-1",
                 *(["-rf64", "auto"] if stream.endswith(".wav") else []), workdir / stream], cwd=scratch)
     write_report(workdir, audio.report)
-
-
-def _link_or_copy(source: str, target: str) -> None:
-    try:
-        os.link(source, target)
-    except OSError:
-        shutil.copy2(source, target)

@@ -72,6 +72,11 @@ def parse_scan(log: str, fps: str, frames: int) -> dict[str, list[list[int]]]:
     return {"black": black, "frozen": frozen}
 
 
+def scan_input(path: Path, fps: str, sequence: bool) -> list[str]:
+    """ffmpeg input options that read a written picture: a file, or an image sequence's pattern."""
+    return ["-framerate", fps, "-start_number", "0", "-i", str(path)] if sequence else ["-i", str(path)]
+
+
 def scan_picture(args: list[str], fps: str, frames: int) -> dict[str, list[list[int]]]:
     """Decode a written picture (`args`: ffmpeg input options) and scan it."""
     from filmc.runtime.backend import run_tool

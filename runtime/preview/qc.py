@@ -10,8 +10,8 @@ true-peak ceiling, lossy or not, and within LOUDNESS_TOLERANCE_LU of its target.
 The meter runs where each programme is made: the mix node reads its mix.wav,
 the audio encode the stream it delivers (QC checks the delivered file carries
 those very packets); QC meters only what came without a reading (another
-backend's, a sequence's sidecar WAV). Each encode's own true-peak record (what the encoder measured, how often it
-re-limited) is listed beside QC's reading. Each output's picture was scanned
+backend's, a sequence's sidecar WAV). Each encode's own true-peak record (what
+the encoder measured, how often it re-limited) is listed beside QC's reading. Each output's picture was scanned
 for black (blackdetect: 98% of pixels under 5% luma) and frozen stretches
 (freezedetect: -60 dB for 2 s) as it was encoded (picture_scan.py); QC checks
 each stretch against the edit's intended black (fades, dips) and stills (shots
@@ -42,7 +42,7 @@ from filmc.runtime.sound import SoundError, measure_ebur128
 from filmc.runtime.sound.meter import EBUR128_RECORD
 
 from .encode_audio import read_report
-from .picture_scan import read_scan, scan_picture
+from .picture_scan import read_scan, scan_input, scan_picture
 from .tools import fps_fraction
 
 VIDEO_DECODERS = {"h264": {"h264"}, "h265": {"hevc"}, "prores": {"prores"}, "dnxhr": {"dnxhd"},
@@ -140,8 +140,7 @@ def check_profile(entry: dict[str, Any], encode: NodeOutputs, expect: dict[str, 
         wavs = sorted(folder.glob("*.wav"))
         result["sidecar_audio"] = wavs[0].name if wavs else None
         _check(checks, "sidecar audio", bool(wavs), "a WAV beside the frames", result["sidecar_audio"])
-        result["scan"] = read_scan(encode.directory) or ["-framerate", fps, "-start_number", "0", "-i",
-                                                         str(folder / f"frame_%06d.{container}")]
+        result["scan"] = read_scan(encode.directory) or scan_input(folder / f"frame_%06d.{container}", fps, True)
         if wavs:
             result["loudness_file"] = wavs[0]
         return result
@@ -187,7 +186,7 @@ def check_profile(entry: dict[str, Any], encode: NodeOutputs, expect: dict[str, 
             measured = recorded_measurement(record, path)
             if measured is not None:
                 result["loudness_measured"] = measured
-    result["scan"] = read_scan(encode.directory) or ["-i", str(path)]
+    result["scan"] = read_scan(encode.directory) or scan_input(path, fps, False)
     return result
 
 
