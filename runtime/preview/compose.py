@@ -18,6 +18,7 @@ At zoom 1 the camera sees the centre frame-sized window of the layers.
 
 from __future__ import annotations
 
+import functools
 import math
 from pathlib import Path
 from typing import Any
@@ -54,29 +55,23 @@ def compose_layers(params: dict[str, Any], plate: Path, portraits: dict[int, Pat
     save_png(burn_in(params, width, height), out_dir / "burnin.png")
 
 
-_BACKGROUNDS: dict[tuple[Any, ...], bytes] = {}
-_BACKGROUNDS_KEPT = 8
-"""The shots of a location share its plate, and most share its framing too (the short example's 22 shots draw
-6 distinct backgrounds): the PNG is kept per plate file (immutable in the cache; the key holds its size and
-modification time), layer size and angle."""
-
-
 def background_png(plate: Path, lw: int, lh: int, angle: str) -> bytes:
     """background.png's bytes: the plate fitted to the layer, shifted for the angle, tilted if dutch."""
     st = plate.stat()
-    key = (str(plate), st.st_size, st.st_mtime_ns, lw, lh, angle)
-    data = _BACKGROUNDS.get(key)
-    if data is None:
-        with Image.open(plate) as img:
-            img.load()
-            background = _background(img.convert("RGB"), lw, lh, angle)
-        if angle == "dutch":
-            background = _tilt(background, fill=None)
-        data = png_bytes(background)
-        if len(_BACKGROUNDS) >= _BACKGROUNDS_KEPT:
-            _BACKGROUNDS.pop(next(iter(_BACKGROUNDS)))
-        _BACKGROUNDS[key] = data
-    return data
+    return _background_png(str(plate), st.st_size, st.st_mtime_ns, lw, lh, angle)
+
+
+@functools.lru_cache(maxsize=8)
+def _background_png(plate: str, size: int, mtime_ns: int, lw: int, lh: int, angle: str) -> bytes:
+    """The shots of a location share its plate, and most share its framing too (the short example's
+    22 shots draw 6 distinct backgrounds): the PNG is kept per plate file (immutable in the cache; the
+    key holds its size and modification time), layer size and angle."""
+    with Image.open(plate) as img:
+        img.load()
+        background = _background(img.convert("RGB"), lw, lh, angle)
+    if angle == "dutch":
+        background = _tilt(background, fill=None)
+    return png_bytes(background)
 
 
 def _background(plate: Image.Image, lw: int, lh: int, angle: str) -> Image.Image:

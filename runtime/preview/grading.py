@@ -30,6 +30,7 @@ LabTransfer correction (runtime/colour/match.py) becomes the chain's match step.
 
 from __future__ import annotations
 
+import functools
 import json
 import shutil
 import threading
@@ -90,26 +91,20 @@ def _file_key(path: Path) -> tuple[str, int, int]:
     return str(path), st.st_size, st.st_mtime_ns
 
 
-_LOADED: dict[tuple[str, int, int], Any] = {}
-_LOADED_KEPT = 4
-"""A painted shot's two layers are read for its match picture and again to be graded: kept decoded between
-the two (cached objects never change; the key holds each file's size and modification time)."""
-
-
 def _loaded(path: Path) -> Any:
     """The picture at `path`, decoded (a Pillow image that callers must not modify)."""
+    return _decoded(_file_key(path))
+
+
+@functools.lru_cache(maxsize=4)
+def _decoded(key: tuple[str, int, int]) -> Any:
+    """A painted shot's two layers are read for its match picture and again to be graded: kept decoded
+    between the two (cached objects never change; the key holds each file's size and modification time)."""
     from PIL import Image
 
-    key = _file_key(path)
-    image = _LOADED.get(key)
-    if image is None:
-        with Image.open(path) as opened:
-            opened.load()
-            image = opened
-        if len(_LOADED) >= _LOADED_KEPT:
-            _LOADED.pop(next(iter(_LOADED)))
-        _LOADED[key] = image
-    return image
+    with Image.open(key[0]) as opened:
+        opened.load()
+    return opened
 
 
 def _composite(background: Path, subjects: Path, resolution: tuple[int, int]) -> np.ndarray:
@@ -203,12 +198,6 @@ def _picture_files(outputs: NodeOutputs) -> tuple[Path, ...]:
     return files
 
 
-_PICTURES: dict[tuple[Any, ...], np.ndarray] = {}
-_PICTURES_KEPT = 16
-"""A scene's reference picture serves every shot matched to it; cached objects never change, and the key
-holds each file's size and modification time besides."""
-
-
 def _picture_key(files: tuple[Path, ...], resolution: tuple[int, int]) -> tuple[Any, ...]:
     return (resolution, *(_file_key(f) for f in files))
 
@@ -218,33 +207,29 @@ def _read_picture(files: tuple[Path, ...], resolution: tuple[int, int]) -> np.nd
 
 
 def _cached_picture(files: tuple[Path, ...], resolution: tuple[int, int]) -> np.ndarray:
-    key = _picture_key(files, resolution)
-    picture = _PICTURES.get(key)
-    if picture is None:
-        picture = _read_picture(files, resolution)
-        picture.setflags(write=False)
-        if len(_PICTURES) >= _PICTURES_KEPT:
-            _PICTURES.pop(next(iter(_PICTURES)))
-        _PICTURES[key] = picture
+    return _picture_for(_picture_key(files, resolution), files, resolution)
+
+
+@functools.lru_cache(maxsize=16)
+def _picture_for(key: tuple[Any, ...], files: tuple[Path, ...], resolution: tuple[int, int]) -> np.ndarray:
+    """A scene's reference picture serves every shot matched to it; cached objects never change, and the key
+    holds each file's size and modification time besides."""
+    picture = _read_picture(files, resolution)
+    picture.setflags(write=False)
     return picture
-
-
-_REFERENCES: dict[tuple[Any, ...], LabStats] = {}
-_REFERENCES_KEPT = 16
-"""A scene's reference serves every shot matched to it: its match statistics are kept, keyed like _PICTURES
-and by the conversion into the working space."""
 
 
 def _reference_stats(reference: NodeOutputs, resolution: tuple[int, int], display: str, lin: str) -> LabStats:
     files = _picture_files(reference)
-    key = (*_picture_key(files, resolution), display, lin)
-    stats = _REFERENCES.get(key)
-    if stats is None:
-        stats = lab_stats(convert(_cached_picture(files, resolution), display, lin), lin)
-        if len(_REFERENCES) >= _REFERENCES_KEPT:
-            _REFERENCES.pop(next(iter(_REFERENCES)))
-        _REFERENCES[key] = stats
-    return stats
+    return _stats_for(_picture_key(files, resolution), files, resolution, display, lin)
+
+
+@functools.lru_cache(maxsize=16)
+def _stats_for(key: tuple[Any, ...], files: tuple[Path, ...], resolution: tuple[int, int], display: str,
+               lin: str) -> LabStats:
+    """A scene's reference serves every shot matched to it: its match statistics are kept, keyed like
+    its picture and by the conversion into the working space."""
+    return lab_stats(convert(_cached_picture(files, resolution), display, lin), lin)
 
 
 def _linear(working: str) -> str:
