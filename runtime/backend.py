@@ -163,10 +163,26 @@ class Backend:
     """Modules a local worker should have imported before its first node (heavy ones its ops use):
     the worker pool's forkserver imports them once for every worker."""
 
+    worker_groups: Mapping[str, frozenset[str]] = {}
+    """Ops whose nodes run in local worker processes of their own, by group name. A group's workers
+    import its ops' modules (`preload_for(ops)`) as they start, so the forkserver that every other
+    worker forks from need not: its first workers are ready sooner, and a group's import runs beside
+    their nodes instead of before them. Ops in no group run in the default workers."""
+
     def preload_for(self, ops: Iterable[str]) -> tuple[str, ...]:
         """The part of `worker_preload` that nodes of `ops` use (default: all of it). A rebuild that
         re-runs a few picture ops then starts without importing, say, the sound engine."""
         return self.worker_preload
+
+    def worker_group(self, op: str) -> str:
+        """The worker group that runs nodes of `op`: a name from `worker_groups`, or "" (the default)."""
+        return next((name for name, ops in self.worker_groups.items() if op in ops), "")
+
+    def default_preload(self, ops: Iterable[str] | None = None) -> tuple[str, ...]:
+        """What the default workers' forkserver imports: the modules of `ops` (default: every op the
+        backend has) that are in no worker group."""
+        chosen = self.capabilities.ops if ops is None else ops
+        return self.preload_for(op for op in chosen if not self.worker_group(op))
 
     def run(self, node: PlanNode, inputs: dict[str, NodeOutputs], workdir: Path, ctx: RunContext) -> None:
         method = getattr(self, f"op_{node.op}", None)

@@ -41,7 +41,7 @@ from filmc.compiler.render_plan import PlanNode, RenderPlan
 
 from .backend import Backend
 from .cache import INDEX_NAME, Cache, CacheBusy
-from .executor import BuildResult, PlanError, execute, select, warm_workers
+from .executor import BuildResult, Checkpoint, PlanError, execute, select, warm_workers
 from .progress import make_renderer
 
 if TYPE_CHECKING:
@@ -248,12 +248,12 @@ def ray_options(opts: BuildOptions, stack: contextlib.ExitStack, err: IO[str]) -
 
 
 def run_plan(plan: RenderPlan, backend: Backend, cache: Cache, opts: BuildOptions, events,
-             workers: dict[str, Any] | None = None) -> BuildResult:
+             workers: dict[str, Any] | None = None, checkpoint: Checkpoint | None = None) -> BuildResult:
     try:
         targets = select(plan, opts.only)
         early = first_pass(plan, cache, needed(plan, targets))
         common = {"jobs": opts.jobs, "events": events, "memory_budget_mb": opts.memory_budget_mb,
-                  "estimate": cost_estimate(backend, plan), **(workers or {})}
+                  "estimate": cost_estimate(backend, plan), "checkpoint": checkpoint, **(workers or {})}
         if early:
             first = execute(plan, backend, cache, only=early, **common)
             if not first.ok:
@@ -293,50 +293,74 @@ def overflow_message(o: Overflow, fps: Fraction) -> str:
             f"{sec(o.needed_frames)}, split the line, raise the voice's `rate`, or build with --extend-shots")
 
 
-def fit_dialogue(film, plan: RenderPlan, backend: Backend, cache: Cache, opts: BuildOptions, events,
-                 err: IO[str], workers: dict[str, Any] | None = None) -> tuple[Any, RenderPlan] | BuildResult:
-    """Render the speech first and check every line fits its shot at its real length. A line
-    that overflows stops the build (BuildError naming it), or with `extend_shots` lengthens the
-    shots (`compiler.extend`) and re-plans; speech ids do not depend on shot lengths, so the
-    lines stay cached. Returns (film, plan), or the speech pass's BuildResult when it failed."""
-    from filmc.compiler.extend import dialogue_overflows, extend_shots, fit_shots
+@dataclass
+class DialogueFit:
+    """The check that every dialogue line fits its shot at its real length, made as soon as the
+    last line is spoken (a build Checkpoint), while the pictures render. Lines that spill past
+    the cut play over the next shot, as an editor's overlap would; a line longer than its whole
+    shot stops the build (or, with `extend_shots`, any overflow stops it to lengthen the shots)."""
 
-    mix_id = plan.outputs.get("mix")
-    if mix_id is None or not any(n.op == "speech" for n in plan.nodes):
-        return film, plan
+    film: Any
+    plan: RenderPlan
+    cache: Cache
+    extend_shots: bool
+    lengths: list[int] = field(default_factory=list)
+    overflows: list[Overflow] = field(default_factory=list)
+
+    def checkpoint(self, wanted: set[str]) -> Checkpoint | None:
+        """The checkpoint for a build of `wanted`, or None when it makes neither the mix nor subtitles."""
+        speech = frozenset(n.id for n in self.plan.nodes if n.op == "speech")
+        products = {self.plan.outputs.get("mix"), self.plan.outputs.get("subtitles")} - {None}
+        if not speech or not products & wanted:
+            return None
+        return Checkpoint(speech, self.verdict)
+
+    def verdict(self) -> str | None:
+        from filmc.compiler.extend import dialogue_overflows
+
+        self.lengths = line_lengths(self.plan, self.film, self.cache)
+        overflows = dialogue_overflows(self.film, self.lengths)
+        if not self.extend_shots:
+            overflows = [o for o in overflows if o.frames > o.shot_frames]
+        self.overflows = overflows
+        return f"{len(overflows)} dialogue line(s) do not fit their shots" if overflows else None
+
+    def extended(self, backend: Backend, opts: BuildOptions, err: IO[str]) -> tuple[Any, RenderPlan]:
+        """The film with its shots lengthened to fit their lines (reported on `err`), and its plan.
+        Speech ids do not depend on shot lengths, so the lines stay cached."""
+        from filmc.compiler.extend import extend_shots, fit_shots
+
+        fps = Fraction(self.film.header.fps)
+        grown = fit_shots(self.film, self.lengths)
+        old = {shot.id: shot.duration.frames for shot in self.film.shots()}
+        for shot, frames in grown.items():
+            print(f"extended shot `{shot}` by {float(Fraction(frames - old[shot]) / fps):.2f}s "
+                  f"({frames - old[shot]} frames): {float(Fraction(old[shot]) / fps):.2f}s -> "
+                  f"{float(Fraction(frames) / fps):.2f}s to fit its dialogue", file=err)
+        film = extend_shots(self.film, grown)
+        return film, make_plan(film, backend, default_scale(backend.name, opts.scale), opts.profiles)
+
+
+def build_fitting_dialogue(film, plan: RenderPlan, backend: Backend, cache: Cache, opts: BuildOptions, events,
+                           err: IO[str], workers: dict[str, Any] | None = None) -> tuple[Any, RenderPlan, BuildResult]:
+    """Run the plan, checking mid-build that the dialogue fits (DialogueFit). A line longer than its
+    shot is a BuildError naming it; with `extend_shots` the shots are lengthened and the build
+    runs again from the new plan, reusing everything still valid. Returns the film and plan built."""
     try:
         wanted = needed(plan, select(plan, opts.only))
     except PlanError as exc:
         raise BuildError(str(exc), EXIT_USAGE) from None
-    if mix_id not in wanted and plan.outputs.get("subtitles") not in wanted:
-        return film, plan
-    try:
-        spoken = execute(plan, backend, cache, only=["speech"], **{
-            "jobs": opts.jobs, "events": events, "memory_budget_mb": opts.memory_budget_mb, **(workers or {})})
-    except (CacheBusy, PlanError) as exc:
-        raise BuildError(str(exc), EXIT_USAGE) from None
-    if not spoken.ok:
-        return spoken
-    lengths = line_lengths(plan, film, cache)
-    overflows = dialogue_overflows(film, lengths)
-    if not overflows:
-        return film, plan
-    fps = Fraction(film.header.fps)
-    if not opts.extend_shots:
-        # A line longer than its whole shot cannot fit; one that only spills past the cut (lead-in,
-        # the previous line) plays over the next shot, as an editor's overlap would.
-        too_long = [o for o in overflows if o.frames > o.shot_frames]
-        if too_long:
-            raise BuildError("\n".join(overflow_message(o, fps) for o in too_long), located=True)
-        return film, plan
-    grown = fit_shots(film, lengths)
-    old = {shot.id: shot.duration.frames for shot in film.shots()}
-    for shot, frames in grown.items():
-        print(f"extended shot `{shot}` by {float(Fraction(frames - old[shot]) / fps):.2f}s "
-              f"({frames - old[shot]} frames): {float(Fraction(old[shot]) / fps):.2f}s -> "
-              f"{float(Fraction(frames) / fps):.2f}s to fit its dialogue", file=err)
-    film = extend_shots(film, grown)
-    return film, make_plan(film, backend, default_scale(backend.name, opts.scale), opts.profiles)
+    for _ in range(3):
+        fit = DialogueFit(film, plan, cache, opts.extend_shots)
+        result = run_plan(plan, backend, cache, opts, events, workers, fit.checkpoint(wanted))
+        if result.stopped is None:
+            return film, plan, result
+        if not opts.extend_shots:
+            fps = Fraction(film.header.fps)
+            raise BuildError("\n".join(overflow_message(o, fps) for o in fit.overflows), located=True)
+        film, plan = fit.extended(backend, opts, err)
+        wanted = needed(plan, select(plan, opts.only))
+    raise BuildError(f"the shots still do not fit their dialogue after extending them: {result.stopped}")
 
 
 # --- delivery --------------------------------------------------------------------------------------
@@ -686,12 +710,8 @@ def _build(opts: BuildOptions, out_stream: IO[str], err_stream: IO[str]) -> Buil
         on_ray = contextlib.ExitStack()  # with --ray: the connection, closed however the build ends
         try:
             workers = ray_options(opts, on_ray, err_stream)
-            fitted = fit_dialogue(film, plan, backend, cache, opts, renderer, err_stream, workers)
-            if isinstance(fitted, BuildResult):
-                result = fitted
-            else:
-                film, plan = fitted
-                result = run_plan(plan, backend, cache, opts, renderer, workers)
+            film, plan, result = build_fitting_dialogue(film, plan, backend, cache, opts, renderer, err_stream,
+                                                        workers)
         finally:
             on_ray.close()
             renderer.close()

@@ -74,7 +74,7 @@ CREATE TABLE IF NOT EXISTS runs (
     film TEXT NOT NULL,
     backend TEXT NOT NULL,
     jobs INTEGER NOT NULL,
-    status TEXT NOT NULL,              -- running | ok | failed | interrupted
+    status TEXT NOT NULL,              -- running | ok | failed | stopped | interrupted
     ran INTEGER, cached INTEGER, failed INTEGER, skipped INTEGER
 );
 CREATE TABLE IF NOT EXISTS executions (

@@ -125,7 +125,7 @@ class Cluster:
     def executor_options(self, jobs: int | None = None, memory_budget_mb: int | None = None) -> dict[str, Any]:
         """`execute()` keyword arguments for running on this cluster: its CPUs are the default number of
         nodes at once, its memory the default budget, its GPUs the GPU slots."""
-        return {"pool": WorkerPool(make=self.pool, every_node=True, cores=self.cpus),
+        return {"pool": WorkerPool(make=self.pool, every_node=True, groups=False, cores=self.cpus),
                 "jobs": jobs or self.cpus, "memory_budget_mb": memory_budget_mb or self.memory_mb,
                 "gpu_slots": max(1, self.gpus)}
 

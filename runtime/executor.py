@@ -6,19 +6,25 @@ How a build goes:
    (and are verified by hash, since they are about to be used).
 2. Run ready nodes while fewer than `jobs` run and their declared memory fits the
    budget. CPU nodes run in worker processes (forked from a forkserver that imported the backend's
-   modules once; spawned where there is none), GPU nodes in threads.
+   modules once; spawned where there is none), GPU nodes in threads. A backend's worker groups
+   (Backend.worker_groups) get pools of their own, whose workers import their heavy modules
+   beside the first nodes instead of holding up the forkserver.
 3. Each node writes into a temp folder beside its final place; the worker hashes
    the outputs and writes a manifest; the build process renames the folder into
    the store and then records it in the index. Killing the build at any moment
    leaves either no object (the node runs again) or a complete one (kept).
 4. A failure is reported with op, label, spans and the tool's error text; its
    dependants are skipped; everything independent still runs and is kept.
+5. A Checkpoint asks its question the moment its nodes are done (filmc build: does every line
+   of dialogue fit its shot?) and may stop the build there.
 """
 
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import heapq
+import importlib
 import multiprocessing
 import multiprocessing.connection
 import os
@@ -122,6 +128,8 @@ class BuildResult:
     wall_s: float
     retries: int = 0
     """Attempts that failed transiently and were retried."""
+    stopped: str | None = None
+    """Why a Checkpoint stopped the build before its end (None: it was not stopped)."""
 
     def count(self, status: NodeStatus) -> int:
         return sum(1 for r in self.nodes.values() if r.status == status)
@@ -144,7 +152,7 @@ class BuildResult:
 
     @property
     def ok(self) -> bool:
-        return not self.failures and self.skipped == 0
+        return not self.failures and self.skipped == 0 and self.stopped is None
 
     @property
     def exit_code(self) -> int:
@@ -197,12 +205,19 @@ def run_node(backend: Backend, node: PlanNode, inputs: dict[str, NodeOutputs], w
 _worker_backend: Backend | None = None
 
 
-def _init_worker(backend: Backend) -> None:
+def _init_worker(backend: Backend, preload: tuple[str, ...] = ()) -> None:
     global _worker_backend
     _worker_backend = backend
     parent = multiprocessing.parent_process()
     if parent is not None:
         threading.Thread(target=_exit_with_parent, args=(parent.sentinel,), daemon=True).start()
+    for module in preload:  # a worker group's own modules (Backend.worker_groups)
+        with contextlib.suppress(Exception):  # the node that needs it imports it again and says why it fails
+            importlib.import_module(module)
+
+
+def _warm() -> None:
+    """A task that only makes a pool start a worker (whose initializer imports its modules)."""
 
 
 def _exit_with_parent(sentinel: int) -> None:
@@ -221,7 +236,7 @@ def local_processes(max_workers: int, initializer: Callable[[Backend], None], in
     imported the backend's `worker_preload` modules (numpy, scipy, OCIO: about a CPU-second a
     process), so that cost is paid once per build, beside planning, not once per worker."""
     backend = next((a for a in initargs if isinstance(a, Backend)), None)
-    context = worker_context(backend.worker_preload if backend is not None else ())
+    context = worker_context(backend.default_preload() if backend is not None else ())
     return cf.ProcessPoolExecutor(max_workers=max_workers, mp_context=context, initializer=_init_local_worker,
                                   initargs=(dict(os.environ), initializer, initargs))
 
@@ -241,7 +256,7 @@ def warm_workers(backend: Backend, ops: Iterable[str] | None = None) -> None:
     """Start the local workers' forkserver now, so its imports (those of `ops`, when the caller knows
     which will run; else all the backend's) overlap whatever the caller does before its first node
     (a no-op: spawn, or a forkserver already running)."""
-    context = worker_context(backend.worker_preload if ops is None else backend.preload_for(ops))
+    context = worker_context(backend.default_preload(ops))
     if context.get_start_method() == "forkserver":
         from multiprocessing import forkserver
 
@@ -267,6 +282,9 @@ class WorkerPool:
     make: Callable[[int, Callable[[Backend], None], tuple], cf.Executor] = local_processes
     every_node: bool = False
     """Run the nodes a backend places in threads (GPU nodes) in the pool too: a cluster has the GPUs."""
+    groups: bool = True
+    """Give each of the backend's worker groups a pool of its own (local processes); a cluster's
+    workers are shared by every node."""
     cores: int | None = None
     """CPU cores the pool's nodes share, for each node's thread count (default: this machine's)."""
 
@@ -320,6 +338,18 @@ def select(plan: RenderPlan, only: Iterable[str] | None) -> list[str]:
 # ----- the build ----------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Checkpoint:
+    """A question a build answers as soon as every node of `after` has finished (run or cached), in
+    the middle of the build rather than in a pass of its own before it. `verdict()` returns None to
+    go on, or why the build must stop there: a stopped build starts nothing more, stops the worker
+    nodes still running (their work is lost, what finished stays cached) and reports the reason in
+    `BuildResult.stopped`. It never fires when a node of `after` fails or is not part of the build."""
+
+    after: frozenset[str]
+    verdict: Callable[[], str | None]
+
+
 @dataclass
 class _Running:
     node: PlanNode
@@ -358,7 +388,7 @@ class _Build:
     def __init__(self, plan: RenderPlan, backend: Backend, cache: Cache, *, jobs: int, memory_budget_mb: int,
                  retries: int, backoff_s: float, verify: str, processes: bool, gpu_slots: int,
                  emit: EventSink, run_id: int, estimate: Callable[[PlanNode], float] | None = None,
-                 pool: WorkerPool | None = None) -> None:
+                 pool: WorkerPool | None = None, checkpoint: Checkpoint | None = None) -> None:
         self.plan, self.backend, self.cache, self.emit = plan, backend, cache, emit
         self.jobs, self.budget, self.retries, self.backoff_s = jobs, memory_budget_mb, retries, backoff_s
         self.verify, self.processes, self.gpu_slots, self.run_id = verify, processes, gpu_slots, run_id
@@ -370,7 +400,8 @@ class _Build:
         self.failures: list[NodeFailure] = []
         self.corrupt: list[str] = []
         self.retried = 0
-        self.process_pool: cf.ProcessPoolExecutor | None = None
+        self.process_pools: dict[str, cf.Executor] = {}
+        """Worker pools by worker group ("" the default; see Backend.worker_groups)."""
         self.thread_pool: cf.ThreadPoolExecutor | None = None
         self.running: dict[cf.Future[_Outcome], _Running] = {}
         self.ready: list[tuple[int, str]] = []
@@ -381,6 +412,10 @@ class _Build:
         self.suspects: set[str] = set()
         """Nodes lost in a crashed pool beside others: they run alone in the workers until one succeeds."""
         self.broken_pools: dict[cf.Executor, int] = {}
+        self.checkpoint = checkpoint
+        self.awaiting: set[str] = set()
+        """The checkpoint's nodes still to finish (empty: no checkpoint pending)."""
+        self.stopped: str | None = None
 
     # -- deciding what to run --
 
@@ -443,8 +478,16 @@ class _Build:
         for i in to_run:
             if self.waiting_on[i] == 0:
                 heapq.heappush(self.ready, (self.order[i], i))
+        if self.checkpoint is not None and self.checkpoint.after <= pending | set(self.reports):
+            self.awaiting = set(self.checkpoint.after & pending)
+            if not self.awaiting:  # all cached: decide before anything runs
+                self.stopped = self.checkpoint.verdict()
+                if self.stopped is not None:
+                    return
+        for group in sorted({self._group(self.by_id[i]) for i in to_run if self._in_process(self.by_id[i])} - {""}):
+            self._pool(group).submit(_warm)  # its workers import beside the first nodes, not after them
         try:
-            while self.ready or self.running or self.retry_queue:
+            while (self.ready or self.running or self.retry_queue) and self.stopped is None:
                 self._release_due_retries()
                 self._start_what_fits()
                 timeout = None
@@ -457,6 +500,11 @@ class _Build:
                 done, _ = cf.wait(list(self.running), timeout=timeout, return_when=cf.FIRST_COMPLETED)
                 for future in done:
                     self._finish(future, self.running.pop(future))
+            if self.stopped is not None:
+                now = time.time()
+                for job in self.running.values():
+                    self.cache.execution_finished(self.run_id, job.node.id, job.attempt, now, "abandoned",
+                                                  f"the build stopped: {self.stopped}")
         finally:
             self._stop_pools(interrupted=bool(self.running))
 
@@ -464,12 +512,12 @@ class _Build:
         """On an interrupt (Ctrl-C, an exception) stop worker processes now rather than let the
         interpreter wait for their nodes to finish; their work folders are cleared by the next build.
         Nodes running in threads cannot be stopped and finish on their own."""
-        if self.process_pool is not None:
+        for pool in self.process_pools.values():
             if interrupted:
                 # ProcessPoolExecutor has no public way to stop busy workers before Python 3.14.
-                for process in list(getattr(self.process_pool, "_processes", {}).values()):
+                for process in list(getattr(pool, "_processes", {}).values()):
                     process.terminate()
-            self.process_pool.shutdown(wait=not interrupted, cancel_futures=True)
+            pool.shutdown(wait=not interrupted, cancel_futures=True)
         if self.thread_pool is not None:
             self.thread_pool.shutdown(wait=not interrupted, cancel_futures=True)
 
@@ -528,6 +576,17 @@ class _Build:
     def _in_process(self, node: PlanNode) -> bool:
         return self.processes and (self.pool.every_node or self.backend.placement(node) == "process")
 
+    def _group(self, node: PlanNode) -> str:
+        return self.backend.worker_group(node.op) if self.pool.groups else ""
+
+    def _pool(self, group: str) -> cf.Executor:
+        """The worker pool of `group`, made on first use; a named group's workers import its modules."""
+        pool = self.process_pools.get(group)
+        if pool is None:
+            preload = self.backend.preload_for(self.backend.worker_groups[group]) if group else ()
+            pool = self.process_pools[group] = self.pool.make(self.jobs, _init_worker, (self.backend, preload))
+        return pool
+
     def _submit(self, node: PlanNode, in_process: bool) -> _Running:
         attempt = self.attempts.get(node.id, 0) + 1
         self.attempts[node.id] = attempt
@@ -537,16 +596,21 @@ class _Build:
         inputs = {i: self.cache.outputs(self.by_id[i]) for i in node.inputs}
         self.cache.execution_started(self.run_id, node, attempt, time.time())
         self.emit(NodeStarted(NodeRef.of(node), attempt))
+        pool: cf.Executor
         if in_process:
-            if self.process_pool is None:
-                self.process_pool = self.pool.make(self.jobs, _init_worker, (self.backend,))
-            future = self.process_pool.submit(_run_in_worker, node, inputs, workdir, ctx)
+            group = self._group(node)
+            pool = self._pool(group)
+            try:
+                future = pool.submit(_run_in_worker, node, inputs, workdir, ctx)
+            except cf.BrokenExecutor:  # its workers died with none of our nodes in them (warming up)
+                del self.process_pools[group]
+                pool = self._pool(group)
+                future = pool.submit(_run_in_worker, node, inputs, workdir, ctx)
         else:
             if self.thread_pool is None:
                 self.thread_pool = cf.ThreadPoolExecutor(max_workers=self.jobs, thread_name_prefix="filmc-node")
-            future = self.thread_pool.submit(run_node, self.backend, node, inputs, workdir, ctx)
-        pool = self.process_pool if in_process else self.thread_pool
-        assert pool is not None
+            pool = self.thread_pool
+            future = pool.submit(run_node, self.backend, node, inputs, workdir, ctx)
         job = _Running(node, attempt, workdir, pool, in_process)
         self.running[future] = job
         return job
@@ -581,6 +645,10 @@ class _Build:
                 self.waiting_on[dependant] -= 1
                 if self.waiting_on[dependant] == 0:
                     heapq.heappush(self.ready, (self.order[dependant], dependant))
+            if node.id in self.awaiting:
+                self.awaiting.discard(node.id)
+                if not self.awaiting and self.checkpoint is not None:
+                    self.stopped = self.checkpoint.verdict()
             return
         self.cache.discard(job.workdir)
         self.cache.execution_finished(self.run_id, node.id, attempt, outcome.finished, "failed", outcome.error)
@@ -607,9 +675,10 @@ class _Build:
         Otherwise the culprit is unknown: requeue the node at no cost to its retries, to run alone."""
         if job.pool not in self.broken_pools:
             self.broken_pools[job.pool] = 1 + sum(1 for r in self.running.values() if r.pool is job.pool)
-            if self.process_pool is job.pool:
-                job.pool.shutdown(wait=False, cancel_futures=True)
-                self.process_pool = None
+            for group, pool in list(self.process_pools.items()):
+                if pool is job.pool:
+                    job.pool.shutdown(wait=False, cancel_futures=True)
+                    del self.process_pools[group]
         now = time.time()
         error = "a worker process died while running this node (out of memory? a crash in a native library?)"
         if self.broken_pools[job.pool] == 1 or job.node.id in self.suspects:
@@ -653,6 +722,7 @@ def execute(
     lock_wait_s: float = 0.0,
     estimate: Callable[[PlanNode], float] | None = None,
     pool: WorkerPool | None = None,
+    checkpoint: Checkpoint | None = None,
 ) -> BuildResult:
     """Build `plan` (or the nodes `only` selects, with what they need) into `cache`.
 
@@ -667,6 +737,7 @@ def execute(
     longest estimated path to the end of the build start first, so e.g. the sound chain that the
     final encode waits for runs beside the pictures instead of after them. pool: where worker
     nodes run (default: local worker processes; filmc.runtime.distributed runs them on Ray).
+    checkpoint: a check made mid-build that may stop it (see Checkpoint).
     Raises PlanError for a plan that cannot run, CacheBusy when another build
     holds the cache; node failures never raise, they are in the result.
     """
@@ -687,11 +758,11 @@ def execute(
         run_id = cache.begin_run(plan.film, f"{backend.name} {backend.version}", jobs)
         build = _Build(plan, backend, cache, jobs=jobs, memory_budget_mb=budget, retries=retries,
                        backoff_s=backoff_s, verify=verify, processes=processes, gpu_slots=gpu_slots, emit=emit,
-                       run_id=run_id, estimate=estimate, pool=pool)
+                       run_id=run_id, estimate=estimate, pool=pool, checkpoint=checkpoint)
         status = "interrupted"
         try:
             build.run(build.triage(targets))
-            status = "ok" if not build.failures else "failed"
+            status = "failed" if build.failures else "stopped" if build.stopped is not None else "ok"
         finally:
             counts = {s: sum(1 for r in build.reports.values() if r.status == s)
                       for s in ("ran", "cached", "failed", "skipped")}
@@ -700,6 +771,7 @@ def execute(
     outputs = {name: cache.outputs(build.by_id[node_id]) for name, node_id in plan.outputs.items()
                if node_id in reports and reports[node_id].status in ("ran", "cached")}
     result = BuildResult(run_id=run_id, nodes=reports, failures=build.failures, corrupt=build.corrupt,
-                         outputs=outputs, wall_s=time.monotonic() - started, retries=build.retried)
+                         outputs=outputs, wall_s=time.monotonic() - started, retries=build.retried,
+                         stopped=build.stopped)
     emit(BuildFinished(result.ran, result.cached, result.failed, result.skipped, result.wall_s))
     return result

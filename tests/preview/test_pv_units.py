@@ -191,6 +191,10 @@ def test_picture_ops_preload_without_the_sound_engine() -> None:
     assert "filmc.runtime.preview.sound_ops" not in modules
     assert set(backend.preload_for(["mix"])) == {"filmc.runtime.preview.sound_ops"}
     assert set(backend.worker_preload) >= set(modules) | {"filmc.runtime.preview.sound_ops"}
+    # The sound ops have workers of their own: the forkserver every picture worker waits for skips them.
+    assert {backend.worker_group(op) for op in ("speech", "bed", "sfx", "mix", "subtitles")} == {"sound"}
+    assert {backend.worker_group(op) for op in picture_ops} == {""}
+    assert set(backend.default_preload()) == set(modules)
     code = ("import importlib, sys\n"
             f"for m in {list(modules)!r}: importlib.import_module(m)\n"
             "from filmc.runtime.sound import SoundError, measure_ebur128\n"

@@ -6,13 +6,15 @@ file changes the result. Params steer its behaviour:
   (within meet_timeout seconds); slow_write: write half an output, sleep that long, write the rest;
   fail: a message to fail with (not transient); transient_failures: fail transiently on the
   first N attempts; die: kill the worker process outright (os._exit); frames: write each output
-  as a folder of that many frame files.
+  as a folder of that many frame files; whoami: a folder where the node leaves a file named after
+  its label with its process id and the `rt_group_marker` modules that process has imported.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -58,6 +60,9 @@ class ToyBackend(Backend):
             meet_peers(Path(p["meet"]), node.label, p.get("peers", 2), p.get("meet_timeout", 20.0))
         if p.get("die"):
             os._exit(7)
+        if p.get("whoami"):
+            markers = " ".join(sorted(m for m in sys.modules if m.startswith("rt_group_marker")))
+            (Path(p["whoami"]) / node.label).write_text(f"{os.getpid()} {markers}".strip())
         time.sleep(p.get("sleep", 0.0))
         if p.get("fail"):
             raise NodeError(f"toy renderer refused {node.label}", output="setting up\n" * 50 + f"fatal: {p['fail']}")
