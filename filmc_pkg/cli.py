@@ -14,9 +14,11 @@ def main(argv: list[str] | None = None) -> int:
     from filmc.compiler import cli
 
     try:
-        from filmc.runtime import commands  # noqa: F401  (registers build, clean, backends, doctor)
+        from filmc.runtime import commands  # registers build, clean, backends, doctor
     except ImportError as err:  # a broken runtime install must not take `filmc check` down with it
         print(f"filmc: warning: runtime commands unavailable: {err}", file=sys.stderr)
+    else:
+        commands.prewarm(sys.argv[1:] if argv is None else argv)
     return cli.main(argv)
 
 

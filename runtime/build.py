@@ -663,6 +663,23 @@ def dry_run_report(plan: RenderPlan, cache: Cache, only: list[str] | None) -> di
 # --- the command ---------------------------------------------------------------------------------------
 
 
+def warm_if_cold(opts: BuildOptions, backend: Backend | None = None) -> None:
+    """A film this cache never built runs nodes: start the workers' imports now, beside checking
+    and planning it (a no-op for a dry run, on Ray, or once the workers are warm)."""
+    if opts.dry_run or opts.ray is not None or not opts.film.is_file():
+        return
+    if (Cache.directory_for(opts.film, opts.cache) / INDEX_NAME).exists():
+        return
+    if backend is None:
+        from .registry import BackendNotFound, get_backend
+
+        try:
+            backend = get_backend(opts.backend)
+        except BackendNotFound:
+            return  # the build reports it
+    warm_workers(backend)
+
+
 def build(opts: BuildOptions, out_stream: IO[str] | None = None, err_stream: IO[str] | None = None) -> BuildOutcome:
     """Run `filmc build`; never raises for user errors (they become an exit code and a message)."""
     out_stream = out_stream or sys.stdout
@@ -683,9 +700,8 @@ def _build(opts: BuildOptions, out_stream: IO[str], err_stream: IO[str]) -> Buil
     except BackendNotFound as exc:
         backend = None
         not_found = exc
-    never_built = not (Cache.directory_for(opts.film, opts.cache) / INDEX_NAME).exists()
-    if backend is not None and never_built and not opts.dry_run and opts.ray is None and opts.film.is_file():
-        warm_workers(backend)  # a film this cache never built runs nodes: import beside checking it
+    if backend is not None:
+        warm_if_cold(opts, backend)
     film = check_film(opts.film, opts.colour, err_stream)
     if backend is None:
         raise BuildError(str(not_found), EXIT_USAGE) from None
