@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import contextlib
+import ctypes
 import heapq
 import importlib
 import multiprocessing
@@ -205,9 +206,33 @@ def run_node(backend: Backend, node: PlanNode, inputs: dict[str, NodeOutputs], w
 _worker_backend: Backend | None = None
 
 
+WORKER_MMAP_THRESHOLD = 32 * 1024 * 1024
+WORKER_TRIM_THRESHOLD = 512 * 1024 * 1024
+
+
+def reuse_freed_memory() -> bool:
+    """Have glibc's malloc keep freed memory for the next node instead of handing it back at once.
+
+    A node's frames and sound buffers are megabytes each; by default glibc maps most of them
+    fresh and unmaps them when freed, so every node touches new pages, and a page fault costs
+    dearly on a virtual machine (a cold build's workers spent 1.4 of their 5.3 CPU-seconds in the
+    kernel). Blocks under 32 MB now come from the heap, and up to 512 MB of free heap is kept:
+    measured on the short example, a third fewer page faults and 0.7 CPU-s less in the workers.
+    Larger buffers (a feature's mix) are still mapped and returned when freed. Returns whether it
+    applied (glibc only)."""
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return False
+    m_trim_threshold, m_mmap_threshold = -1, -3  # <malloc.h>
+    return bool(mallopt(m_mmap_threshold, WORKER_MMAP_THRESHOLD)) and bool(
+        mallopt(m_trim_threshold, WORKER_TRIM_THRESHOLD))
+
+
 def _init_worker(backend: Backend, preload: tuple[str, ...] = ()) -> None:
     global _worker_backend
     _worker_backend = backend
+    reuse_freed_memory()
     parent = multiprocessing.parent_process()
     if parent is not None:
         threading.Thread(target=_exit_with_parent, args=(parent.sentinel,), daemon=True).start()
