@@ -161,7 +161,8 @@ class Backend:
     capabilities: Capabilities = Capabilities(ops=frozenset())
     worker_preload: tuple[str, ...] = ()
     """Modules a local worker should have imported before its first node (heavy ones its ops use):
-    the worker pool's forkserver imports them once for every worker."""
+    the worker pool's forkserver imports those of ops in no worker group once for every worker
+    (`default_preload`); a group's workers import their own (`worker_groups`)."""
 
     worker_groups: Mapping[str, frozenset[str]] = {}
     """Ops whose nodes run in local worker processes of their own, by group name. A group's workers

@@ -256,10 +256,10 @@ def _run_in_worker(node: PlanNode, inputs: dict[str, NodeOutputs], workdir: Path
     return run_node(_worker_backend, node, inputs, workdir, ctx)
 
 
-def local_processes(max_workers: int, initializer: Callable[[Backend], None], initargs: tuple) -> cf.Executor:
+def local_processes(max_workers: int, initializer: Callable[..., None], initargs: tuple) -> cf.Executor:
     """The default worker pool: processes on this machine, forked from a forkserver that has already
-    imported the backend's `worker_preload` modules (numpy, scipy, OCIO: about a CPU-second a
-    process), so that cost is paid once per build, beside planning, not once per worker."""
+    imported the backend's modules for ops in no worker group (numpy, OCIO, PIL: about half a
+    CPU-second), so that cost is paid once per build, beside planning, not once per worker."""
     backend = next((a for a in initargs if isinstance(a, Backend)), None)
     context = worker_context(backend.default_preload() if backend is not None else ())
     return cf.ProcessPoolExecutor(max_workers=max_workers, mp_context=context, initializer=_init_local_worker,
@@ -278,9 +278,9 @@ def worker_context(preload: Iterable[str]) -> multiprocessing.context.BaseContex
 
 
 def warm_workers(backend: Backend, ops: Iterable[str] | None = None) -> None:
-    """Start the local workers' forkserver now, so its imports (those of `ops`, when the caller knows
-    which will run; else all the backend's) overlap whatever the caller does before its first node
-    (a no-op: spawn, or a forkserver already running)."""
+    """Start the local workers' forkserver now, so its imports (those of `ops` in no worker group,
+    when the caller knows which will run; else all such of the backend's) overlap whatever the
+    caller does before its first node (a no-op: spawn, or a forkserver already running)."""
     context = worker_context(backend.default_preload(ops))
     if context.get_start_method() == "forkserver":
         from multiprocessing import forkserver
@@ -304,7 +304,7 @@ class WorkerPool:
     its futures raise WorkerLost (or BrokenProcessPool) when a worker dies. Everything else (what
     runs when, retries, the cache) stays with the executor. filmc.runtime.distributed makes a Ray one."""
 
-    make: Callable[[int, Callable[[Backend], None], tuple], cf.Executor] = local_processes
+    make: Callable[[int, Callable[..., None], tuple], cf.Executor] = local_processes
     every_node: bool = False
     """Run the nodes a backend places in threads (GPU nodes) in the pool too: a cluster has the GPUs."""
     groups: bool = True
